@@ -1,0 +1,21 @@
+#pragma once
+// The one door to BLAS: row-major GEMM for float and double, and the thread setting.
+#include <cstdint>
+#include <string>
+
+namespace reel::blas {
+
+// C(M,N) = alpha * op(A)(M,K) * op(B)(K,N) + beta * C, row-major; lda/ldb/ldc are row strides.
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+          const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
+          int64_t ldc);
+
+// The single place that sets how many threads BLAS uses.
+void set_threads(int n);
+int threads();
+// What BLAS library and kernel are in use (e.g. "OpenBLAS 0.3.21 Prescott").
+std::string describe();
+
+}  // namespace reel::blas

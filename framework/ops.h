@@ -1,0 +1,54 @@
+#pragma once
+// Every op of reel. Each records one tape record (when a gradient is needed) and has its backward
+// beside its forward in framework/ops/*.cpp. Shapes: row-major; sequence batches (batch, time,
+// features). A mismatch throws ShapeError naming the op and both shapes.
+#include <cstdint>
+#include <vector>
+
+#include "framework/tape.h"
+
+namespace reel {
+
+// ---- linear algebra (framework/ops/linalg.cpp)
+// y = op(a) · op(b). a may be rank 3 (B,T,K): read as (B*T,K), y is (B,T,N). b is rank 2.
+template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a = false, bool trans_b = false);
+
+// ---- elementwise (framework/ops/elementwise.cpp)
+template <class T> Var<T> add(const Var<T>& a, const Var<T>& b);       // y = a + b
+template <class T> Var<T> sub(const Var<T>& a, const Var<T>& b);       // y = a - b
+template <class T> Var<T> mul(const Var<T>& a, const Var<T>& b);       // y = a ⊙ b
+template <class T> Var<T> scale(const Var<T>& a, T c);                 // y = c·a
+template <class T> Var<T> bias_add(const Var<T>& x, const Var<T>& b);  // y[..., j] = x[..., j] + b[j]
+template <class T> Var<T> tanh(const Var<T>& x);                       // y = tanh(x)
+template <class T> Var<T> relu(const Var<T>& x);                       // y = max(0, x)
+template <class T> Var<T> sigmoid(const Var<T>& x);                    // y = 1 / (1 + e^-x)
+
+// ---- reductions and losses (framework/ops/reduce.cpp, loss.cpp)
+template <class T> Var<T> sum(const Var<T>& x);   // y = Σ x
+template <class T> Var<T> mean(const Var<T>& x);  // y = Σ x / n
+// y[i, :] = x[i, :] - log Σ_j exp x[i, j], over the last axis
+template <class T> Var<T> log_softmax(const Var<T>& x);
+// Mean over rows i with mask[i] != 0 of -log softmax(logits[i])[targets[i]]. logits (N,C) or
+// (B,T,C) read as (N,C); targets N ints in [0,C); mask empty (all rows) or N values in {0,1}.
+template <class T> Var<T> cross_entropy(const Var<T>& logits, const std::vector<int64_t>& targets,
+                                        const std::vector<T>& mask = {});
+template <class T> Var<T> cross_entropy(const Var<T>& logits, const int64_t* targets, const T* mask);
+template <class T> Var<T> mse(const Var<T>& a, const Var<T>& b);  // y = mean((a - b)²)
+
+// ---- shape (framework/ops/shape.cpp)
+template <class T> Var<T> select_time(const Var<T>& x, int64_t t);  // (B,T,F) -> (B,F) at step t
+template <class T> Var<T> slice_rows(const Var<T>& x, int64_t begin, int64_t end);  // x[begin:end, ...]
+template <class T> Var<T> gather_rows(const Var<T>& x, const std::vector<int64_t>& rows);  // y[i] = x[rows[i]]
+template <class T> Var<T> stack_time(const std::vector<Var<T>>& steps);  // T × (B,F) -> (B,T,F)
+template <class T> Var<T> concat(const std::vector<Var<T>>& xs);        // along the last axis
+// y[i, :] = weight[ids[i], :]; ids has `shape` (N) or (B,T), output shape + (E). Repeated ids
+// accumulate in the weight's gradient.
+template <class T> Var<T> embedding(const Var<T>& weight, const std::vector<int64_t>& ids, const Shape& ids_shape);
+template <class T> Var<T> detach(const Var<T>& x);  // same value, no gradient flows back
+
+// ---- operators
+template <class T> Var<T> operator+(const Var<T>& a, const Var<T>& b) { return add(a, b); }
+template <class T> Var<T> operator-(const Var<T>& a, const Var<T>& b) { return sub(a, b); }
+template <class T> Var<T> operator*(const Var<T>& a, const Var<T>& b) { return mul(a, b); }
+
+}  // namespace reel

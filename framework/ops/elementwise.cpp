@@ -1,0 +1,198 @@
+// Elementwise ops: forward and backward side by side.
+#include <cmath>
+#include <cstring>
+
+#include "framework/ops.h"
+
+namespace reel {
+namespace {
+
+template <class T>
+void check_same(const char* op, const Var<T>& a, const Var<T>& b) {
+  a.tape().check(a, op);
+  a.tape().check(b, op);
+  if (a.shape() != b.shape()) throw_shape(op, "operand shapes differ", a.shape(), b.shape());
+}
+
+// dA += s·dY for a same-shape input, if it needs a gradient.
+template <class T>
+void accumulate(Tape<T>& tape, int32_t id, const T* dy, int64_t n, T s) {
+  if (T* d = tape.grad(id))
+    for (int64_t i = 0; i < n; ++i) d[i] += s * dy[i];
+}
+
+// y = a + b
+template <class T>
+void add_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
+  accumulate(tape, r.in[1], y.grad, y.shape.size(), T(1));
+}
+// y = a - b
+template <class T>
+void sub_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
+  accumulate(tape, r.in[1], y.grad, y.shape.size(), T(-1));
+}
+// y = a ⊙ b: da += dy ⊙ b, db += dy ⊙ a
+template <class T>
+void mul_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  const T* a = tape.value(r.in[0]);
+  const T* b = tape.value(r.in[1]);
+  const int64_t n = y.shape.size();
+  if (T* da = tape.grad(r.in[0]))
+    for (int64_t i = 0; i < n; ++i) da[i] += y.grad[i] * b[i];
+  if (T* db = tape.grad(r.in[1]))
+    for (int64_t i = 0; i < n; ++i) db[i] += y.grad[i] * a[i];
+}
+// y = c·a (c stored bitwise in extra-free aux[0])
+template <class T>
+void scale_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  T c;
+  static_assert(sizeof(T) <= sizeof(int64_t), "scale stores c in aux");
+  std::memcpy(&c, &r.aux[0], sizeof(T));
+  accumulate(tape, r.in[0], y.grad, y.shape.size(), c);
+}
+// y[i, j] = x[i, j] + b[j]: dx += dy, db[j] += Σ_i dy[i, j]
+template <class T>
+void bias_add_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  const int64_t rows = y.shape.rows(), d = y.shape.last();
+  accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
+  if (T* db = tape.grad(r.in[1]))
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < d; ++j) db[j] += y.grad[i * d + j];
+}
+// y = tanh(x): dx += dy ⊙ (1 - y²)
+template <class T>
+void tanh_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  const int64_t n = y.shape.size();
+  if (T* dx = tape.grad(r.in[0]))
+    for (int64_t i = 0; i < n; ++i) dx[i] += y.grad[i] * (T(1) - y.value[i] * y.value[i]);
+}
+// y = max(0, x): dx += dy where y > 0
+template <class T>
+void relu_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  const int64_t n = y.shape.size();
+  if (T* dx = tape.grad(r.in[0]))
+    for (int64_t i = 0; i < n; ++i) dx[i] += y.value[i] > T(0) ? y.grad[i] : T(0);
+}
+// y = σ(x): dx += dy ⊙ y(1 - y)
+template <class T>
+void sigmoid_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  const int64_t n = y.shape.size();
+  if (T* dx = tape.grad(r.in[0]))
+    for (int64_t i = 0; i < n; ++i) dx[i] += y.grad[i] * y.value[i] * (T(1) - y.value[i]);
+}
+
+template <class T, class F>
+Var<T> unary(const char* op, OpKind kind, typename Record<T>::Backward bw, const Var<T>& x, F f) {
+  Tape<T>& tape = x.tape();
+  tape.check(x, op);
+  Var<T> y = tape.make(x.shape(), kind, false);
+  const T* in = x.data();
+  T* out = y.data();
+  const int64_t n = x.size();
+  for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
+  tape.record(kind, bw, y, {x.id()}, static_cast<size_t>(n) * sizeof(T));
+  return y;
+}
+
+template <class T, class F>
+Var<T> binary(const char* op, OpKind kind, typename Record<T>::Backward bw, const Var<T>& a,
+              const Var<T>& b, size_t saved, F f) {
+  check_same(op, a, b);
+  Tape<T>& tape = a.tape();
+  Var<T> y = tape.make(a.shape(), kind, false);
+  const T* pa = a.data();
+  const T* pb = b.data();
+  T* out = y.data();
+  const int64_t n = a.size();
+  for (int64_t i = 0; i < n; ++i) out[i] = f(pa[i], pb[i]);
+  tape.record(kind, bw, y, {a.id(), b.id()}, saved);
+  return y;
+}
+
+}  // namespace
+
+template <class T>
+Var<T> add(const Var<T>& a, const Var<T>& b) {
+  return binary("add", OpKind::Add, &add_backward<T>, a, b, 0, [](T x, T y) { return x + y; });
+}
+template <class T>
+Var<T> sub(const Var<T>& a, const Var<T>& b) {
+  return binary("sub", OpKind::Sub, &sub_backward<T>, a, b, 0, [](T x, T y) { return x - y; });
+}
+template <class T>
+Var<T> mul(const Var<T>& a, const Var<T>& b) {
+  size_t saved = static_cast<size_t>(2 * a.size()) * sizeof(T);
+  return binary("mul", OpKind::Mul, &mul_backward<T>, a, b, saved, [](T x, T y) { return x * y; });
+}
+
+template <class T>
+Var<T> scale(const Var<T>& a, T c) {
+  Tape<T>& tape = a.tape();
+  tape.check(a, "scale");
+  Var<T> y = tape.make(a.shape(), OpKind::Scale, false);
+  const T* in = a.data();
+  T* out = y.data();
+  for (int64_t i = 0; i < a.size(); ++i) out[i] = c * in[i];
+  if (Record<T>* r = tape.record(OpKind::Scale, &scale_backward<T>, y, {a.id()}, 0))
+    std::memcpy(&r->aux[0], &c, sizeof(T));
+  return y;
+}
+
+template <class T>
+Var<T> bias_add(const Var<T>& x, const Var<T>& b) {
+  Tape<T>& tape = x.tape();
+  tape.check(x, "bias_add");
+  tape.check(b, "bias_add");
+  const Shape& sx = x.shape();
+  const Shape& sb = b.shape();
+  if (sb.rank != 1 || sx.rank < 1 || sb[0] != sx.last())
+    throw_shape("bias_add", "bias must be (features) matching the input's last axis", sx, sb);
+  Var<T> y = tape.make(sx, OpKind::BiasAdd, false);
+  const int64_t rows = sx.rows(), d = sx.last();
+  const T* in = x.data();
+  const T* bias = b.data();
+  T* out = y.data();
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < d; ++j) out[i * d + j] = in[i * d + j] + bias[j];
+  tape.record(OpKind::BiasAdd, &bias_add_backward<T>, y, {x.id(), b.id()}, 0);
+  return y;
+}
+
+template <class T>
+Var<T> tanh(const Var<T>& x) {
+  return unary("tanh", OpKind::Tanh, &tanh_backward<T>, x, [](T v) { return std::tanh(v); });
+}
+template <class T>
+Var<T> relu(const Var<T>& x) {
+  return unary("relu", OpKind::Relu, &relu_backward<T>, x, [](T v) { return v > T(0) ? v : T(0); });
+}
+template <class T>
+Var<T> sigmoid(const Var<T>& x) {
+  return unary("sigmoid", OpKind::Sigmoid, &sigmoid_backward<T>, x,
+               [](T v) { return T(1) / (T(1) + std::exp(-v)); });
+}
+
+#define REEL_INSTANTIATE(T)                                        \
+  template Var<T> add(const Var<T>&, const Var<T>&);               \
+  template Var<T> sub(const Var<T>&, const Var<T>&);               \
+  template Var<T> mul(const Var<T>&, const Var<T>&);               \
+  template Var<T> scale(const Var<T>&, T);                         \
+  template Var<T> bias_add(const Var<T>&, const Var<T>&);          \
+  template Var<T> tanh(const Var<T>&);                             \
+  template Var<T> relu(const Var<T>&);                             \
+  template Var<T> sigmoid(const Var<T>&);
+REEL_INSTANTIATE(float)
+REEL_INSTANTIATE(double)
+#undef REEL_INSTANTIATE
+
+}  // namespace reel

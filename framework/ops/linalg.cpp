@@ -1,0 +1,65 @@
+// Matrix products. Forward and backward side by side; both go to BLAS.
+#include "framework/blas.h"
+#include "framework/ops.h"
+
+namespace reel {
+
+// aux: {trans_a, trans_b, unused}. Shapes (stored): a (M,K) or (K,M) if trans_a; b likewise.
+template <class T>
+static void matmul_backward(Tape<T>& tape, const Record<T>& r) {
+  const bool ta = r.aux[0] != 0, tb = r.aux[1] != 0;
+  const Node<T>& A = tape.node(r.in[0]);
+  const Node<T>& B = tape.node(r.in[1]);
+  const Node<T>& C = tape.node(r.out);
+  const int64_t lda = A.shape.last(), ldb = B.shape.last();
+  const int64_t m = C.shape.rows(), n = C.shape.last();
+  const int64_t k = ta ? A.shape.rows() : lda;
+  const T* dc = C.grad;
+  if (T* da = tape.grad(r.in[0])) {
+    if (!ta)  // dA(M,K) += dC(M,N) · op(B)ᵀ
+      blas::gemm(false, !tb, m, k, n, T(1), dc, n, B.value, ldb, T(1), da, k);
+    else      // dA(K,M) += op(B)(K,N) · dCᵀ
+      blas::gemm(tb, true, k, m, n, T(1), B.value, ldb, dc, n, T(1), da, m);
+  }
+  if (T* db = tape.grad(r.in[1])) {
+    if (!tb)  // dB(K,N) += op(A)ᵀ · dC
+      blas::gemm(!ta, false, k, n, m, T(1), A.value, lda, dc, n, T(1), db, n);
+    else      // dB(N,K) += dCᵀ · op(A)
+      blas::gemm(true, ta, n, k, m, T(1), dc, n, A.value, lda, T(1), db, k);
+  }
+}
+
+template <class T>
+Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
+  Tape<T>& tape = a.tape();
+  tape.check(a, "matmul");
+  tape.check(b, "matmul");
+  const Shape& sa = a.shape();
+  const Shape& sb = b.shape();
+  if (sb.rank != 2) throw_shape("matmul", "right operand must be rank 2", sa, sb);
+  if (sa.rank < 2 || sa.rank > 3 || (trans_a && sa.rank != 2))
+    throw_shape("matmul", trans_a ? "transposed left operand must be rank 2"
+                                  : "left operand must be rank 2 or 3",
+                sa, sb);
+  const int64_t m = trans_a ? sa[1] : sa.rows();
+  const int64_t k = trans_a ? sa[0] : sa.last();
+  const int64_t kb = trans_b ? sb[1] : sb[0];
+  const int64_t n = trans_b ? sb[0] : sb[1];
+  if (k != kb) throw_shape("matmul", "inner dimensions differ", sa, sb);
+  Shape out = sa.rank == 3 ? Shape{sa[0], sa[1], n} : Shape{m, n};
+  Var<T> y = tape.make(out, OpKind::MatMul, false);
+  // C(M,N) = op(A) · op(B)
+  blas::gemm(trans_a, trans_b, m, n, k, T(1), a.data(), sa.last(), b.data(), sb.last(), T(0),
+             y.data(), n);
+  size_t saved = static_cast<size_t>(sa.size() + sb.size()) * sizeof(T);
+  if (Record<T>* r = tape.record(OpKind::MatMul, &matmul_backward<T>, y, {a.id(), b.id()}, saved)) {
+    r->aux[0] = trans_a;
+    r->aux[1] = trans_b;
+  }
+  return y;
+}
+
+template Var<float> matmul(const Var<float>&, const Var<float>&, bool, bool);
+template Var<double> matmul(const Var<double>&, const Var<double>&, bool, bool);
+
+}  // namespace reel

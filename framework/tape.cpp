@@ -1,0 +1,236 @@
+#include "framework/tape.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace reel {
+
+const char* op_name(OpKind k) {
+  static const char* names[kNumOpKinds] = {
+      "input", "param", "matmul", "add", "sub", "mul", "bias_add", "scale", "tanh", "relu",
+      "sigmoid", "sum", "mean", "log_softmax", "cross_entropy", "mse", "select_time",
+      "slice_rows", "gather_rows", "stack", "concat", "embedding", "detach"};
+  int i = static_cast<int>(k);
+  return i >= 0 && i < kNumOpKinds ? names[i] : "?";
+}
+
+template <class T>
+T Var<T>::item() const {
+  if (size() != 1)
+    throw ShapeError("Var::item: expected a one-element value, got shape " + shape().str());
+  return data()[0];
+}
+
+template <class T>
+const T* Var<T>::grad() const {
+  tape().check(*this, "Var::grad");
+  return tape_->node(id_).grad;
+}
+
+template <class T>
+std::vector<T> Var<T>::to_vector() const {
+  const T* p = data();
+  return std::vector<T>(p, p + size());
+}
+
+template <class T>
+Tape<T>::Tape() : values_(size_t{1} << 18), grads_(size_t{1} << 18), ints_(4096), index_(4096) {}
+
+template <class T>
+void Tape<T>::check(const Var<T>& v, const char* op) const {
+  if (!v.valid()) throw UsageError(std::string(op) + ": empty Var handle");
+  if (&v.tape() != this) throw UsageError(std::string(op) + ": Var belongs to another tape");
+  if (v.generation() != gen_)
+    throw UsageError(std::string(op) + ": stale Var (recorded before the tape was cleared)");
+  if (v.id() < 0 || static_cast<size_t>(v.id()) >= nodes_.size())
+    throw UsageError(std::string(op) + ": Var id out of range");
+}
+
+template <class T>
+Var<T> Tape<T>::make(const Shape& shape, OpKind kind, bool requires_grad) {
+  Node<T> n;
+  n.value = values_.alloc(static_cast<size_t>(shape.size()));
+  n.shape = shape;
+  n.kind = kind;
+  n.requires_grad = requires_grad && grad_enabled_;
+  n.step = step_;
+  nodes_.push_back(n);
+  return Var<T>(this, static_cast<int32_t>(nodes_.size() - 1), gen_);
+}
+
+template <class T>
+Var<T> Tape<T>::input(const T* data, const Shape& shape, bool requires_grad) {
+  Var<T> v = make(shape, OpKind::Input, requires_grad);
+  std::memcpy(value(v.id()), data, static_cast<size_t>(shape.size()) * sizeof(T));
+  return v;
+}
+
+template <class T>
+Var<T> Tape<T>::input(const std::vector<T>& data, const Shape& shape, bool requires_grad) {
+  if (static_cast<int64_t>(data.size()) != shape.size())
+    throw ShapeError("Tape::input: " + std::to_string(data.size()) + " values for shape " +
+                     shape.str() + " (" + std::to_string(shape.size()) + " expected)");
+  return input(data.data(), shape, requires_grad);
+}
+
+template <class T>
+Var<T> Tape<T>::zeros(const Shape& shape, bool requires_grad) {
+  Var<T> v = make(shape, OpKind::Input, requires_grad);
+  std::fill_n(value(v.id()), shape.size(), T(0));
+  return v;
+}
+
+template <class T>
+Var<T> Tape<T>::param(Parameter<T>& p) {
+  for (auto& [ptr, id] : param_nodes_)
+    if (ptr == &p) return Var<T>(this, id, gen_);
+  if (static_cast<int64_t>(p.value.size()) != p.shape.size() || p.grad.size() != p.value.size())
+    throw UsageError("Tape::param: parameter '" + p.name + "' storage does not match its shape " +
+                     p.shape.str());
+  Node<T> n;
+  n.value = p.value.data();
+  n.grad = p.grad.data();
+  n.shape = p.shape;
+  n.kind = OpKind::Param;
+  n.requires_grad = grad_enabled_;
+  n.is_param = true;
+  nodes_.push_back(n);
+  int32_t id = static_cast<int32_t>(nodes_.size() - 1);
+  param_nodes_.emplace_back(&p, id);
+  return Var<T>(this, id, gen_);
+}
+
+template <class T>
+const Parameter<T>* Tape<T>::param_of(int32_t id) const {
+  for (auto& [ptr, pid] : param_nodes_)
+    if (pid == id) return ptr;
+  return nullptr;
+}
+
+template <class T>
+T* Tape<T>::grad(int32_t id) {
+  Node<T>& n = nodes_[static_cast<size_t>(id)];
+  if (!n.requires_grad) return nullptr;
+  if (!n.grad) {
+    n.grad = grads_.alloc(static_cast<size_t>(n.shape.size()));
+    std::fill_n(n.grad, n.shape.size(), T(0));
+  }
+  return n.grad;
+}
+
+template <class T>
+bool Tape<T>::any_requires_grad(std::initializer_list<int32_t> ids) const {
+  for (int32_t id : ids)
+    if (nodes_[static_cast<size_t>(id)].requires_grad) return true;
+  return false;
+}
+
+template <class T>
+Record<T>* Tape<T>::record_n(OpKind kind, typename Record<T>::Backward bw, const Var<T>& out,
+                             const int32_t* inputs, int32_t n, size_t saved_bytes) {
+  if (!grad_enabled_) return nullptr;
+  bool needed = false;
+  for (int32_t i = 0; i < n; ++i) needed = needed || nodes_[static_cast<size_t>(inputs[i])].requires_grad;
+  Node<T>& o = nodes_[static_cast<size_t>(out.id())];
+  o.requires_grad = needed;
+  if (!needed) return nullptr;
+  Record<T> r;
+  r.backward = bw;
+  r.kind = kind;
+  r.out = out.id();
+  r.n_in = n;
+  int32_t* ins = index_.alloc(static_cast<size_t>(n));
+  std::copy_n(inputs, n, ins);
+  r.in = ins;
+  r.saved_bytes = saved_bytes;
+  records_.push_back(r);
+  return &records_.back();
+}
+
+template <class T>
+Record<T>* Tape<T>::record(OpKind kind, typename Record<T>::Backward bw, const Var<T>& out,
+                           std::initializer_list<int32_t> inputs, size_t saved_bytes) {
+  return record_n(kind, bw, out, inputs.begin(), static_cast<int32_t>(inputs.size()), saved_bytes);
+}
+
+template <class T>
+void Tape<T>::backward(const Var<T>& loss) {
+  check(loss, "backward");
+  if (loss.size() != 1)
+    throw ShapeError("backward: the loss must hold one element, got shape " + loss.shape().str() +
+                     " (pass an output gradient to backward(root, seed) for other shapes)");
+  T one = T(1);
+  backward(loss, &one);
+}
+
+template <class T>
+void Tape<T>::backward(const Var<T>& root, const T* seed) {
+  check(root, "backward");
+  if (!nodes_[static_cast<size_t>(root.id())].requires_grad)
+    throw UsageError("backward: the root does not depend on anything that requires a gradient");
+  for (Node<T>& n : nodes_)
+    if (!n.is_param) n.grad = nullptr;
+  grads_.reset();
+  T* g = grad(root.id());
+  const int64_t n = root.size();
+  for (int64_t i = 0; i < n; ++i) g[i] += seed[i];
+  for (size_t i = records_.size(); i-- > 0;) {
+    const Record<T>& r = records_[i];
+    if (nodes_[static_cast<size_t>(r.out)].grad) r.backward(*this, r);
+  }
+  peak_bytes_ = std::max(peak_bytes_, values_.used_bytes() + grads_.peak_bytes());
+}
+
+template <class T>
+void Tape<T>::clear() {
+  nodes_.clear();
+  records_.clear();
+  param_nodes_.clear();
+  values_.reset();
+  grads_.reset();
+  grads_.reset_peak();
+  ints_.reset();
+  index_.reset();
+  ++gen_;
+  step_ = -1;
+  peak_bytes_ = 0;
+}
+
+template <class T>
+void Tape<T>::release() {
+  clear();
+  nodes_.shrink_to_fit();
+  records_.shrink_to_fit();
+  values_.release();
+  grads_.release();
+  ints_.release();
+  index_.release();
+}
+
+template <class T>
+TapeStats Tape<T>::stats() const {
+  TapeStats s;
+  s.records = records_.size();
+  s.nodes = nodes_.size();
+  for (const Record<T>& r : records_) {
+    auto k = static_cast<size_t>(r.kind);
+    s.records_by_kind[k] += 1;
+    s.saved_bytes_by_kind[k] += r.saved_bytes;
+    s.saved_bytes += r.saved_bytes;
+  }
+  s.value_bytes = values_.used_bytes();
+  s.grad_bytes = grads_.used_bytes();
+  s.peak_bytes = std::max(peak_bytes_, values_.used_bytes() + grads_.used_bytes());
+  s.capacity_bytes = values_.capacity_bytes() + grads_.capacity_bytes() +
+                     ints_.capacity_bytes() + index_.capacity_bytes() +
+                     nodes_.capacity() * sizeof(Node<T>) + records_.capacity() * sizeof(Record<T>);
+  return s;
+}
+
+template class Var<float>;
+template class Var<double>;
+template class Tape<float>;
+template class Tape<double>;
+
+}  // namespace reel

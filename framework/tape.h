@@ -1,0 +1,230 @@
+#pragma once
+// The tape: reel's reverse-mode autodiff core.
+//
+//  * Every value lives in a Node owned by the tape; its storage comes from an arena the tape
+//    reuses from one iteration to the next (clear() keeps capacity), so a steady-state iteration
+//    makes no heap allocation per op.
+//  * A Var is a small handle {tape, node id, generation}. A handle from before clear() is stale
+//    and throws when used.
+//  * Every op appends one Record (inputs, output, a plain function pointer for its backward,
+//    a few integers of payload). backward(loss) seeds dloss/dloss = 1 and walks the records from
+//    last to first; each backward accumulates (+=) into its inputs' gradients.
+//  * Parameters are leaves whose value and gradient live in a ParameterStore: the tape reads and
+//    accumulates in place, so a weight used at T timesteps gets the sum of T contributions, and
+//    gradients keep accumulating across backward calls until ParameterStore::zero_grad().
+//  * With grad mode off (NoGradGuard, inference) ops compute values but record nothing.
+//  * The tape knows the timestep each node was made in (set_step), which the DOT export uses.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "framework/arena.h"
+#include "framework/error.h"
+#include "framework/parameter.h"
+#include "framework/shape.h"
+
+namespace reel {
+
+enum class OpKind : uint8_t {
+  Input, Param, MatMul, Add, Sub, Mul, BiasAdd, Scale, Tanh, Relu, Sigmoid, Sum, Mean,
+  LogSoftmax, CrossEntropy, MSE, SelectTime, SliceRows, GatherRows, Stack, Concat, Embedding,
+  Detach, kCount
+};
+constexpr int kNumOpKinds = static_cast<int>(OpKind::kCount);
+const char* op_name(OpKind k);
+
+template <class T>
+class Tape;
+
+template <class T>
+struct Node {
+  T* value = nullptr;
+  T* grad = nullptr;  // null until a gradient flows in (params: their store's grad)
+  Shape shape;
+  OpKind kind = OpKind::Input;
+  bool requires_grad = false;
+  bool is_param = false;
+  int32_t step = -1;  // timestep the node was made in, -1 outside any
+  const char* role = nullptr;  // optional static tag for graph export: "x", "h", "y", "loss"...
+};
+
+template <class T>
+struct Record {
+  using Backward = void (*)(Tape<T>&, const Record&);
+  Backward backward = nullptr;
+  OpKind kind = OpKind::Input;
+  int32_t out = -1;
+  int32_t n_in = 0;
+  const int32_t* in = nullptr;  // n_in input node ids, stored in the tape's index arena
+  std::array<int64_t, 3> aux{};  // op payload: flags, sizes, offsets
+  const void* extra = nullptr;   // op payload in tape storage: targets, ids, saved values
+  size_t saved_bytes = 0;        // bytes this record keeps alive for backward
+};
+
+template <class T>
+class Var {
+ public:
+  Var() = default;
+  Var(Tape<T>* tape, int32_t id, uint32_t gen) : tape_(tape), id_(id), gen_(gen) {}
+
+  bool valid() const { return tape_ != nullptr; }
+  Tape<T>& tape() const;
+  int32_t id() const { return id_; }
+  uint32_t generation() const { return gen_; }
+  const Shape& shape() const;
+  int64_t size() const { return shape().size(); }
+  T* data() const;               // the value, row-major
+  T item() const;                // the value of a one-element Var
+  const T* grad() const;         // null if no gradient reached this node
+  bool requires_grad() const;
+  std::vector<T> to_vector() const;
+
+ private:
+  Tape<T>* tape_ = nullptr;
+  int32_t id_ = -1;
+  uint32_t gen_ = 0;
+};
+
+struct TapeStats {
+  size_t records = 0;
+  size_t nodes = 0;
+  std::array<size_t, kNumOpKinds> records_by_kind{};
+  std::array<size_t, kNumOpKinds> saved_bytes_by_kind{};
+  size_t saved_bytes = 0;     // bytes the records keep alive for backward
+  size_t value_bytes = 0;     // all values in the arena now
+  size_t grad_bytes = 0;      // gradient storage in use now
+  size_t peak_bytes = 0;      // high-water mark of values + gradients since clear()
+  size_t capacity_bytes = 0;  // what the arenas hold from the heap
+};
+
+template <class T>
+class Tape {
+ public:
+  Tape();
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  // ---- leaves
+  Var<T> input(const T* data, const Shape& shape, bool requires_grad = false);
+  Var<T> input(const std::vector<T>& data, const Shape& shape, bool requires_grad = false);
+  Var<T> zeros(const Shape& shape, bool requires_grad = false);
+  Var<T> param(Parameter<T>& p);  // the same node for every use within one recording
+
+  // ---- backward
+  // loss must hold one element; dloss/dloss = 1.
+  void backward(const Var<T>& loss);
+  // Any root, with its output gradient given (root.size() values).
+  void backward(const Var<T>& root, const T* seed);
+
+  // Drops every node and record, keeps the arenas' capacity. Outstanding Vars become stale.
+  void clear();
+  // clear() and give the arenas' memory back.
+  void release();
+
+  // ---- grad mode
+  bool grad_enabled() const { return grad_enabled_; }
+  void set_grad_enabled(bool on) { grad_enabled_ = on; }
+
+  // ---- timestep annotation (for graph export and anomaly reports)
+  void set_step(int32_t t) { step_ = t; }
+  int32_t step() const { return step_; }
+  // Tags a node with a static string (models mark inputs "x", hidden states "h", outputs "y").
+  void set_role(const Var<T>& v, const char* role) {
+    check(v, "set_role");
+    nodes_[static_cast<size_t>(v.id())].role = role;
+  }
+
+  // ---- introspection
+  size_t num_records() const { return records_.size(); }
+  size_t num_nodes() const { return nodes_.size(); }
+  TapeStats stats() const;
+  const std::vector<Record<T>>& records() const { return records_; }
+  const Node<T>& node(int32_t id) const { return nodes_[static_cast<size_t>(id)]; }
+  const Parameter<T>* param_of(int32_t id) const;  // null unless node id is a parameter leaf
+
+  // ---- op-author API: used by the op implementations in framework/ops
+  void check(const Var<T>& v, const char* op) const;  // throws on stale/foreign/empty handles
+  Var<T> make(const Shape& shape, OpKind kind, bool requires_grad);
+  Node<T>& node_mut(int32_t id) { return nodes_[static_cast<size_t>(id)]; }
+  T* value(int32_t id) { return nodes_[static_cast<size_t>(id)].value; }
+  // The gradient buffer of node id, zero-filled on first use; null if the node needs no gradient.
+  T* grad(int32_t id);
+  T* scratch(size_t n) { return values_.alloc(n); }            // lives until clear()
+  int64_t* ints(size_t n) { return ints_.alloc(n); }           // lives until clear()
+  // Records an op if grad mode is on and any input needs a gradient.
+  Record<T>* record(OpKind kind, typename Record<T>::Backward bw, const Var<T>& out,
+                    std::initializer_list<int32_t> inputs, size_t saved_bytes);
+  Record<T>* record_n(OpKind kind, typename Record<T>::Backward bw, const Var<T>& out,
+                      const int32_t* inputs, int32_t n, size_t saved_bytes);
+  bool any_requires_grad(std::initializer_list<int32_t> ids) const;
+
+ private:
+  std::vector<Node<T>> nodes_;
+  std::vector<Record<T>> records_;
+  std::vector<std::pair<const Parameter<T>*, int32_t>> param_nodes_;
+  Arena<T> values_;
+  Arena<T> grads_;
+  Arena<int64_t> ints_;
+  Arena<int32_t> index_;
+  uint32_t gen_ = 1;
+  int32_t step_ = -1;
+  bool grad_enabled_ = true;
+  size_t peak_bytes_ = 0;
+};
+
+// Turns recording off for its lifetime (inference mode): ops compute, nothing is recorded.
+template <class T>
+class NoGradGuard {
+ public:
+  explicit NoGradGuard(Tape<T>& t) : tape_(t), prev_(t.grad_enabled()) { t.set_grad_enabled(false); }
+  ~NoGradGuard() { tape_.set_grad_enabled(prev_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  Tape<T>& tape_;
+  bool prev_;
+};
+
+// Sets the tape's current timestep for its lifetime.
+template <class T>
+class StepScope {
+ public:
+  StepScope(Tape<T>& t, int32_t step) : tape_(t), prev_(t.step()) { t.set_step(step); }
+  ~StepScope() { tape_.set_step(prev_); }
+  StepScope(const StepScope&) = delete;
+  StepScope& operator=(const StepScope&) = delete;
+
+ private:
+  Tape<T>& tape_;
+  int32_t prev_;
+};
+
+}  // namespace reel
+
+// ---- Var's inline accessors (need the full Tape)
+namespace reel {
+
+template <class T>
+Tape<T>& Var<T>::tape() const {
+  if (!tape_) throw UsageError("Var: empty handle (default-constructed Var used in an op)");
+  return *tape_;
+}
+template <class T>
+const Shape& Var<T>::shape() const {
+  tape().check(*this, "Var::shape");
+  return tape_->node(id_).shape;
+}
+template <class T>
+T* Var<T>::data() const {
+  tape().check(*this, "Var::data");
+  return tape_->value(id_);
+}
+template <class T>
+bool Var<T>::requires_grad() const {
+  tape().check(*this, "Var::requires_grad");
+  return tape_->node(id_).requires_grad;
+}
+
+}  // namespace reel

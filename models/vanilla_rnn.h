@@ -1,0 +1,76 @@
+#pragma once
+// The vanilla (Elman) RNN, as in the reference design:
+//
+//   z_t = x_t·W_xh + h_{t-1}·W_hh + b_h      (input contribution + memory contribution + bias)
+//   h_t = tanh(z_t)  or  relu(z_t)
+//   y_t = h_t·W_hy + b_y                      (optional output layer)
+//
+// Row-major batches: x_t is (batch, input), h_t (batch, hidden), so the weights are stored
+// (in, out): W_xh (input, hidden), W_hh (hidden, hidden), W_hy (hidden, output) — the transposes
+// of the reference's column-vector matrices and of PyTorch's weight_ih/weight_hh (whose two
+// biases sum into b_h). Initialisation follows the reference: W ~ N(0,1)·sqrt(2/(fan_in+fan_out)),
+// biases zero, drawn from an explicit Rng in the order W_xh, W_hh, W_hy.
+#include <string>
+#include <vector>
+
+#include "framework/parameter.h"
+#include "framework/rng.h"
+#include "framework/tape.h"
+
+namespace reel {
+
+enum class Activation { Tanh, Relu };
+// "tanh" or "relu"; anything else throws UsageError naming it.
+Activation parse_activation(const std::string& name);
+const char* activation_name(Activation a);
+
+struct RNNConfig {
+  int64_t input_dim = 0;
+  int64_t hidden_dim = 0;
+  int64_t output_dim = 0;  // 0: no output layer
+  std::string activation = "tanh";
+};
+
+template <class T>
+class VanillaRNN {
+ public:
+  struct Step {
+    Var<T> h, y;  // y is empty without an output layer
+    // Filled when intermediates are requested:
+    Var<T> input_contribution, memory_contribution, z;
+  };
+  struct Sequence {
+    std::vector<Var<T>> hidden_states;  // h_1 .. h_T, each (batch, hidden)
+    std::vector<Var<T>> outputs;        // y_1 .. y_T, each (batch, output), if an output layer exists
+    Var<T> final_hidden;                // h_T
+    std::vector<Step> intermediates;    // per step, if requested
+  };
+
+  // Registers <prefix>.W_xh, .W_hh, .b_h (and .W_hy, .b_y) in the store.
+  VanillaRNN(ParameterStore<T>& store, const RNNConfig& config, Rng& rng, const std::string& prefix = "rnn");
+
+  const RNNConfig& config() const { return config_; }
+  Activation activation() const { return act_; }
+
+  // One timestep: x_t (batch, input), h_prev (batch, hidden).
+  Step forward_step(Tape<T>& tape, const Var<T>& x_t, const Var<T>& h_prev, bool intermediates = false) const;
+  // A whole batch X (batch, time, input) from h0 (batch, hidden; zeros when empty). The input
+  // projection of all timesteps is one matrix product; each step's recurrence is recorded op by op.
+  Sequence forward_sequence(Tape<T>& tape, const Var<T>& X, const Var<T>& h0 = Var<T>(),
+                            bool intermediates = false) const;
+
+  // The recurrence given a precomputed input contribution a_t = x_t·W_xh (batch, hidden).
+  Step recur(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev, bool intermediates = false) const;
+
+  Parameter<T>& W_xh;
+  Parameter<T>& W_hh;
+  Parameter<T>& b_h;
+  Parameter<T>* W_hy = nullptr;
+  Parameter<T>* b_y = nullptr;
+
+ private:
+  RNNConfig config_;
+  Activation act_;
+};
+
+}  // namespace reel
