@@ -1,6 +1,9 @@
 #include "framework/blas.h"
 
 #include <cblas.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 namespace reel::blas {
 
@@ -25,6 +28,12 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
 
 void set_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
 int threads() { return openblas_get_num_threads(); }
+
+void flush_denormals() {
+#if defined(__SSE__)
+  _mm_setcsr(_mm_getcsr() | 0x8040);  // FTZ (bit 15) | DAZ (bit 6)
+#endif
+}
 
 std::string describe() {
   std::string s = openblas_get_config();

@@ -15,6 +15,9 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
 // The single place that sets how many threads BLAS uses.
 void set_threads(int n);
 int threads();
+// Flush denormals to zero (FTZ/DAZ) in the calling thread: gradients fading back through time
+// otherwise hit the slow denormal path. Call in every thread that computes.
+void flush_denormals();
 // What BLAS library and kernel are in use (e.g. "OpenBLAS 0.3.21 Prescott").
 std::string describe();
 

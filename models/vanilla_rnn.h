@@ -59,6 +59,14 @@ class VanillaRNN {
   Sequence forward_sequence(Tape<T>& tape, const Var<T>& X, const Var<T>& h0 = Var<T>(),
                             bool intermediates = false) const;
 
+  // Packed sequences, as PyTorch packs them: X_packed (N, input) holds the real tokens time-major
+  // (the batch_sizes[0] rows of step 0, then the batch_sizes[1] rows of step 1, ...), rows sorted
+  // by sequence length, longest first. Step t computes only its batch_sizes[t] rows.
+  // hidden_states[t] is (batch_sizes[t], hidden); final_hidden (batch_sizes[0], hidden) holds each
+  // sequence's state at its own last step, in sorted order. h0, if given, is in sorted order too.
+  Sequence forward_packed(Tape<T>& tape, const Var<T>& X_packed, const std::vector<int64_t>& batch_sizes,
+                          const Var<T>& h0 = Var<T>()) const;
+
   // The recurrence given a precomputed input contribution a_t = x_t·W_xh (batch, hidden).
   Step recur(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev, bool intermediates = false) const;
 

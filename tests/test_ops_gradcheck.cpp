@@ -141,3 +141,10 @@ TEST_CASE("detach cuts the gradient", "[ops]") {
   CHECK(g[1] == 2);
   CHECK(g[2] == 3);
 }
+
+TEST_CASE("gradcheck concat_rows and reshape", "[ops][gradcheck]") {
+  expect_ok([](Tape<D>&, const std::vector<Var<D>>& x) { return concat_rows<D>({x[0], x[1], x[0]}); },
+            {rand_input({2, 3}, 29), rand_input({1, 3}, 30)});
+  expect_ok([](Tape<D>&, const std::vector<Var<D>>& x) { return reshape(x[0], Shape{3, 4}); },
+            {rand_input({2, 3, 2}, 31)});
+}

@@ -79,6 +79,18 @@ void embedding_backward(Tape<T>& tape, const Record<T>& r) {
     for (int64_t j = 0; j < e; ++j) dw[ids[i] * e + j] += y.grad[i * e + j];
 }
 
+// y = [x_0; x_1; ...] along the first axis: dx_k += dy[rows of x_k].  Also reshape (one input).
+template <class T>
+void concat_rows_backward(Tape<T>& tape, const Record<T>& r) {
+  const T* dy = tape.node(r.out).grad;
+  for (int32_t k = 0; k < r.n_in; ++k) {
+    const int64_t n = tape.node(r.in[k]).shape.size();
+    if (T* dx = tape.grad(r.in[k]))
+      for (int64_t i = 0; i < n; ++i) dx[i] += dy[i];
+    dy += n;
+  }
+}
+
 template <class T>
 void check_all(const std::vector<Var<T>>& xs, const char* op) {
   if (xs.empty()) throw UsageError(std::string(op) + ": needs at least one input");
@@ -135,14 +147,12 @@ Var<T> gather_rows(const Var<T>& x, const std::vector<int64_t>& rows) {
                        ") of input " + s.str());
     idx[i] = rows[i];
   }
-  const Shape in_shape = s;
   s.dims[0] = static_cast<int64_t>(rows.size());
   Var<T> y = tape.make(s, OpKind::GatherRows, false);
   const T* in = x.data();
   T* out = y.data();
   for (size_t i = 0; i < rows.size(); ++i)
     std::memcpy(out + static_cast<int64_t>(i) * w, in + idx[i] * w, static_cast<size_t>(w) * sizeof(T));
-  (void)in_shape;
   if (Record<T>* r = tape.record(OpKind::GatherRows, &gather_rows_backward<T>, y, {x.id()}, rows.size() * sizeof(int64_t))) {
     r->extra = idx;
     r->aux[0] = w;
@@ -207,6 +217,45 @@ Var<T> concat(const std::vector<Var<T>>& xs) {
 }
 
 template <class T>
+Var<T> concat_rows(const std::vector<Var<T>>& xs) {
+  check_all(xs, "concat_rows");
+  Tape<T>& tape = xs[0].tape();
+  Shape s = xs[0].shape();
+  if (s.rank < 1) throw ShapeError("concat_rows: inputs need a row axis, got " + s.str());
+  int64_t rows = 0;
+  std::vector<int32_t> ids;
+  ids.reserve(xs.size());
+  for (const Var<T>& x : xs) {
+    Shape a = x.shape(), b = s;
+    if (a.rank != b.rank) throw_shape("concat_rows", "ranks differ", s, a);
+    a.dims[0] = b.dims[0] = 0;
+    if (a != b) throw_shape("concat_rows", "shapes differ outside the first axis", s, x.shape());
+    rows += x.shape()[0];
+    ids.push_back(x.id());
+  }
+  s.dims[0] = rows;
+  Var<T> y = tape.make(s, OpKind::ConcatRows, false);
+  T* out = y.data();
+  for (const Var<T>& x : xs) {
+    std::memcpy(out, x.data(), static_cast<size_t>(x.size()) * sizeof(T));
+    out += x.size();
+  }
+  tape.record_n(OpKind::ConcatRows, &concat_rows_backward<T>, y, ids.data(), static_cast<int32_t>(ids.size()), 0);
+  return y;
+}
+
+template <class T>
+Var<T> reshape(const Var<T>& x, const Shape& shape) {
+  Tape<T>& tape = x.tape();
+  tape.check(x, "reshape");
+  if (shape.size() != x.size()) throw_shape("reshape", "element counts differ", x.shape(), shape);
+  Var<T> y = tape.make(shape, OpKind::Reshape, false);
+  std::memcpy(y.data(), x.data(), static_cast<size_t>(x.size()) * sizeof(T));
+  tape.record(OpKind::Reshape, &concat_rows_backward<T>, y, {x.id()}, 0);
+  return y;
+}
+
+template <class T>
 Var<T> embedding(const Var<T>& weight, const std::vector<int64_t>& ids, const Shape& ids_shape) {
   Tape<T>& tape = weight.tape();
   tape.check(weight, "embedding");
@@ -248,6 +297,8 @@ Var<T> detach(const Var<T>& x) {
   template Var<T> gather_rows(const Var<T>&, const std::vector<int64_t>&);            \
   template Var<T> stack_time(const std::vector<Var<T>>&);                             \
   template Var<T> concat(const std::vector<Var<T>>&);                                 \
+  template Var<T> concat_rows(const std::vector<Var<T>>&);                            \
+  template Var<T> reshape(const Var<T>&, const Shape&);                               \
   template Var<T> embedding(const Var<T>&, const std::vector<int64_t>&, const Shape&); \
   template Var<T> detach(const Var<T>&);
 REEL_INSTANTIATE(float)

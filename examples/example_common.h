@@ -1,0 +1,83 @@
+#pragma once
+// Pieces the training examples share: the common flags, the JSON result line, error handling.
+// The training loops themselves stay in each example, readable top to bottom.
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "framework/blas.h"
+#include "framework/cli.h"
+#include "framework/error.h"
+#include "framework/log.h"
+
+namespace reel::examples {
+
+struct Defaults {
+  std::string data_dir;
+  int epochs;
+  int64_t hidden;
+  int64_t batch;
+  double lr;
+};
+
+inline void add_training_flags(Cli& cli, const Defaults& d) {
+  cli.option("epochs", std::to_string(d.epochs), "total training epochs")
+      .option("hidden", std::to_string(d.hidden), "hidden size")
+      .option("lr", std::to_string(d.lr), "Adam learning rate")
+      .option("batch", std::to_string(d.batch), "batch size")
+      .option("clip", "1.0", "gradient-norm clipping (0: off)")
+      .option("seed", "1", "random seed (initialisation, shuffling)")
+      .option("threads", "1", "BLAS threads")
+      .option("data", d.data_dir, "data directory")
+      .option("metrics", "", "per-epoch metrics CSV file")
+      .option("checkpoint", "", "checkpoint file (.h5) written at every epoch end; best dev model beside it")
+      .option("resume", "", "resume training from this checkpoint")
+      .option("mode", "packed", "batch layout: packed or padded")
+      .flag("anomaly", "find the op/timestep/row of the first NaN/Inf (slow)");
+}
+
+// A JSON object on one line: keys in insertion order.
+class JsonLine {
+ public:
+  JsonLine& add(const std::string& k, double v) {
+    std::ostringstream os;
+    os.precision(6);
+    os << v;
+    return raw(k, os.str());
+  }
+  JsonLine& add(const std::string& k, int64_t v) { return raw(k, std::to_string(v)); }
+  JsonLine& add(const std::string& k, const std::string& v) { return raw(k, "\"" + v + "\""); }
+  JsonLine& raw(const std::string& k, const std::string& v) {
+    body_ += (body_.empty() ? "" : ",") + ("\"" + k + "\":") + v;
+    return *this;
+  }
+  void print() const { std::printf("{%s}\n", body_.c_str()); std::fflush(stdout); }
+
+ private:
+  std::string body_;
+};
+
+// Parses flags, sets up logging and threads, runs body; turns every error into a clear message
+// and exit code 2 (bad usage) or 1 (failure), never a crash.
+inline int run_main(Cli& cli, int argc, char** argv, const std::function<int()>& body) {
+  try {
+    init_logging();
+    if (!cli.parse(argc, argv)) return 0;
+    blas::set_threads(static_cast<int>(cli.integer("threads")));
+    blas::flush_denormals();
+    return body();
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace reel::examples

@@ -1,0 +1,136 @@
+// Fashion-MNIST read row by row (28 steps x 28 features) by a vanilla RNN (tanh, hidden 128) and a
+// linear head: Adam 1e-3, batch 128, gradient clipping 1.0. The last 5000 training images are
+// the dev set; the reported test accuracy is the model with the best dev accuracy.
+#include <algorithm>
+#include <chrono>
+
+#include "data/batching.h"
+#include "data/idx.h"
+#include "examples/example_common.h"
+#include "framework/optim/optimizer.h"
+#include "framework/metrics_csv.h"
+#include "framework/trainer.h"
+#include "models/sequence_models.h"
+
+using namespace reel;
+using namespace reel::examples;
+
+// Images idx[0..) as a batch of 28-step sequences of 28 features.
+static SequenceBatch<float> make_batch(const ImageDataset& d, const std::vector<int64_t>& idx) {
+  SequenceBatch<float> b;
+  b.batch = static_cast<int64_t>(idx.size());
+  b.max_len = d.rows;
+  b.features = d.cols;
+  b.lengths.assign(idx.size(), d.rows);
+  const int64_t per = d.rows * d.cols;
+  for (int64_t i : idx) b.values.insert(b.values.end(), d.pixels.begin() + i * per, d.pixels.begin() + (i + 1) * per);
+  return b;
+}
+
+// Accuracy over images [begin, end) in inference mode.
+static double accuracy(const SequenceClassifier<float>& model, Tape<float>& tape, const ImageDataset& d,
+                       int64_t begin, int64_t end, BatchMode mode) {
+  NoGradGuard<float> no_grad(tape);
+  int64_t correct = 0;
+  for (int64_t i = begin; i < end; i += 1000) {
+    std::vector<int64_t> idx(static_cast<size_t>(std::min<int64_t>(1000, end - i)));
+    for (size_t k = 0; k < idx.size(); ++k) idx[k] = i + static_cast<int64_t>(k);
+    tape.clear();
+    auto pred = argmax_rows(model.logits(tape, make_batch(d, idx), mode));
+    for (size_t k = 0; k < idx.size(); ++k) correct += pred[k] == d.labels[static_cast<size_t>(idx[k])];
+  }
+  return end > begin ? static_cast<double>(correct) / static_cast<double>(end - begin) : 0.0;
+}
+
+int main(int argc, char** argv) {
+  Cli cli("train_classifier", "Train a row-by-row Fashion-MNIST classifier (vanilla RNN).");
+  add_training_flags(cli, {kFashionMnistDir, 1, 128, 128, 1e-3});
+  cli.option("dev-size", "5000", "training images held out as the dev set");
+  cli.option("limit", "-1", "use only the first N training and test images (quick runs)");
+  return run_main(cli, argc, argv, [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    ImageDataset train = load_fashion_mnist(cli.str("data"), "train", cli.integer("limit"));
+    ImageDataset test = load_fashion_mnist(cli.str("data"), "test", cli.integer("limit"));
+    const int64_t dev_n = std::clamp<int64_t>(cli.integer("dev-size"), 0, train.n / 2);
+    const int64_t train_n = train.n - dev_n;
+    spdlog::info("Fashion-MNIST: {} train, {} dev, {} test images; BLAS {}", train_n, dev_n, test.n, blas::describe());
+
+    const uint64_t seed = static_cast<uint64_t>(cli.integer("seed"));
+    Rng init_rng(seed), shuffle_rng(seed + 0x5eed);
+    SequenceModelConfig config;
+    config.input_dim = train.cols;
+    config.hidden_dim = cli.integer("hidden");
+    config.num_classes = 10;
+    ParameterStore<float> store;
+    SequenceClassifier<float> model(store, config, init_rng);
+    AdamOptions adam_opts;
+    adam_opts.lr = cli.number("lr");
+    Adam<float> adam(store.all(), adam_opts);
+    TrainerOptions topts;
+    topts.clip_norm = cli.number("clip");
+    topts.anomaly = cli.on("anomaly");
+    Trainer<float> trainer(store, adam, topts);
+    const BatchMode mode = parse_batch_mode(cli.str("mode"));
+    MetricsCsv metrics(cli.str("metrics"));
+
+    Tape<float> tape;
+    const int epochs = static_cast<int>(cli.integer("epochs"));
+    double train_loss = 0, dev_acc = 0, best_dev = -1, seconds_training = 0;
+    std::vector<float> best_params;
+    int64_t sequences = 0;
+    for (int epoch = 1; epoch <= epochs; ++epoch) {
+      auto batches = make_batches(std::vector<int64_t>(static_cast<size_t>(train_n), train.rows), cli.integer("batch"),
+                                  shuffle_rng, true, false);
+      Progress progress("seq", train_n, epoch, epochs);
+      double loss_sum = 0;
+      int64_t seen = 0, correct = 0;
+      for (const auto& idx : batches) {
+        SequenceBatch<float> batch = make_batch(train, idx);
+        std::vector<int64_t> labels;
+        for (int64_t i : idx) labels.push_back(train.labels[static_cast<size_t>(i)]);
+        std::vector<int64_t> pred;
+        StepResult r = trainer.step(tape, [&](Tape<float>& t) {
+          Var<float> logits = model.logits(t, batch, mode);
+          pred = argmax_rows(logits);
+          return model.loss(t, logits, labels);
+        });
+        for (size_t k = 0; k < idx.size(); ++k) correct += pred[k] == labels[k];
+        loss_sum += r.loss * static_cast<double>(idx.size());
+        seen += static_cast<int64_t>(idx.size());
+        progress.update(seen, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
+      }
+      train_loss = loss_sum / static_cast<double>(seen);
+      const double train_acc = static_cast<double>(correct) / static_cast<double>(seen);
+      const double secs = progress.elapsed();
+      seconds_training += secs;
+      sequences += seen;
+      dev_acc = accuracy(model, tape, train, train_n, train.n, mode);
+      progress.finish(train_loss, train_acc, fmt::format("  dev acc {:.4f}", dev_acc));
+      metrics.row({{"epoch", epoch}, {"train_loss", train_loss}, {"train_accuracy", train_acc},
+                   {"dev_accuracy", dev_acc}, {"seconds", secs}, {"sequences_per_second", seen / secs}});
+      if (dev_acc > best_dev) {  // model selection on dev
+        best_dev = dev_acc;
+        best_params.clear();
+        for (auto* p : store.all()) best_params.insert(best_params.end(), p->value.begin(), p->value.end());
+      }
+    }
+    size_t off = 0;
+    for (auto* p : store.all()) {
+      std::copy_n(best_params.begin() + static_cast<int64_t>(off), p->value.size(), p->value.begin());
+      off += p->value.size();
+    }
+    const double test_acc = accuracy(model, tape, test, 0, test.n, mode);
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    spdlog::info("best dev accuracy {:.4f}, test accuracy {:.4f}, {:.1f}s in all", best_dev, test_acc, total);
+    JsonLine()
+        .add("task", std::string("fashion_mnist_rowwise"))
+        .add("epochs", static_cast<int64_t>(epochs))
+        .add("train_loss", train_loss)
+        .add("dev_accuracy", best_dev)
+        .add("test_accuracy", test_acc)
+        .add("seconds", total)
+        .add("sequences_per_second", seconds_training > 0 ? static_cast<double>(sequences) / seconds_training : 0.0)
+        .print();
+    return 0;
+  });
+}

@@ -1,0 +1,47 @@
+#include "framework/trainer.h"
+
+#include <cmath>
+
+#include "framework/anomaly.h"
+#include "framework/optim/clip.h"
+
+namespace reel {
+
+template <class T>
+Trainer<T>::Trainer(ParameterStore<T>& store, Optimizer<T>& opt, TrainerOptions options)
+    : store_(store), opt_(opt), options_(options) {}
+
+template <class T>
+StepResult Trainer<T>::step(Tape<T>& tape, const std::function<Var<T>(Tape<T>&)>& forward) {
+  StepResult r;
+  r.step = opt_.steps() + 1;
+  if (options_.schedule) opt_.set_lr(options_.schedule->lr_at(opt_.steps()));
+  r.lr = opt_.lr();
+  tape.clear();
+  store_.zero_grad();
+  Var<T> loss = forward(tape);
+  r.loss = static_cast<double>(loss.item());
+  if (!std::isfinite(r.loss)) {
+    std::string where;
+    if (options_.anomaly)
+      if (auto a = find_non_finite(tape)) where = ": " + a->message();
+    throw NumericError("training step " + std::to_string(r.step) + ": loss is " +
+                       (std::isnan(r.loss) ? "NaN" : "Inf") + where +
+                       (options_.anomaly ? "" : " (turn on anomaly mode to find the op)"));
+  }
+  tape.backward(loss);
+  if (options_.anomaly)
+    if (auto a = find_non_finite(tape, true))
+      throw NumericError("training step " + std::to_string(r.step) + ": " + a->message());
+  const auto params = store_.all();
+  r.grad_norm = options_.clip_norm > 0 ? clip_grad_norm(params, options_.clip_norm, r.step) : grad_norm(params);
+  if (!std::isfinite(r.grad_norm))
+    throw NumericError("training step " + std::to_string(r.step) + ": gradient norm is not finite");
+  opt_.step();
+  return r;
+}
+
+template class Trainer<float>;
+template class Trainer<double>;
+
+}  // namespace reel

@@ -1,0 +1,88 @@
+#include "models/sequence_batch.h"
+
+#include <algorithm>
+
+#include "framework/ops.h"
+
+namespace reel {
+
+BatchMode parse_batch_mode(const std::string& name) {
+  if (name == "packed") return BatchMode::Packed;
+  if (name == "padded") return BatchMode::Padded;
+  throw UsageError("unknown batch mode '" + name + "' (expected 'packed' or 'padded')");
+}
+
+template <class T>
+void SequenceBatch<T>::validate(const char* who) const {
+  const int64_t cells = batch * max_len;
+  if (batch <= 0 || max_len <= 0)
+    throw UsageError(std::string(who) + ": empty batch (" + std::to_string(batch) + " x " + std::to_string(max_len) + ")");
+  if (static_cast<int64_t>(lengths.size()) != batch)
+    throw ShapeError(std::string(who) + ": " + std::to_string(lengths.size()) + " lengths for a batch of " +
+                     std::to_string(batch));
+  for (int64_t len : lengths)
+    if (len < 1 || len > max_len)
+      throw UsageError(std::string(who) + ": sequence length " + std::to_string(len) + " outside [1, " +
+                       std::to_string(max_len) + "]");
+  if (features > 0 && static_cast<int64_t>(values.size()) != cells * features)
+    throw ShapeError(std::string(who) + ": " + std::to_string(values.size()) + " values, expected (" +
+                     std::to_string(batch) + ", " + std::to_string(max_len) + ", " + std::to_string(features) + ")");
+  if (features == 0 && static_cast<int64_t>(ids.size()) != cells)
+    throw ShapeError(std::string(who) + ": " + std::to_string(ids.size()) + " ids, expected (" + std::to_string(batch) +
+                     ", " + std::to_string(max_len) + ")");
+}
+
+template <class T>
+LaidOutInput<T> lay_out(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode mode, const Embedding<T>* embed) {
+  batch.validate("lay_out");
+  if (batch.features == 0 && !embed) throw UsageError("lay_out: token ids need an embedding");
+  const int64_t B = batch.batch, Tn = batch.max_len, F = batch.features;
+  LaidOutInput<T> out;
+  if (mode == BatchMode::Padded) {
+    out.rows.resize(static_cast<size_t>(B * Tn));
+    for (int64_t i = 0; i < B * Tn; ++i) out.rows[static_cast<size_t>(i)] = i;
+    out.x = F > 0 ? tape.input(batch.values, Shape{B, Tn, F}) : embed->forward(tape, batch.ids, Shape{B, Tn});
+    return out;
+  }
+  out.pack = make_pack_info(batch.lengths);
+  int64_t n = 0;
+  for (int64_t bs : out.pack.batch_sizes) n += bs;
+  out.rows.reserve(static_cast<size_t>(n));
+  for (size_t t = 0; t < out.pack.batch_sizes.size(); ++t)
+    for (int64_t i = 0; i < out.pack.batch_sizes[t]; ++i)
+      out.rows.push_back(out.pack.sorted_indices[static_cast<size_t>(i)] * Tn + static_cast<int64_t>(t));
+  if (F > 0) {
+    out.x = tape.zeros(Shape{n, F});
+    T* dst = out.x.data();
+    for (int64_t k = 0; k < n; ++k)
+      std::copy_n(batch.values.data() + out.rows[static_cast<size_t>(k)] * F, F, dst + k * F);
+  } else {
+    std::vector<int64_t> ids(static_cast<size_t>(n));
+    for (int64_t k = 0; k < n; ++k) ids[static_cast<size_t>(k)] = batch.ids[static_cast<size_t>(out.rows[static_cast<size_t>(k)])];
+    out.x = embed->forward(tape, ids, Shape{n});
+  }
+  return out;
+}
+
+template <class T>
+std::vector<int64_t> argmax_rows(const Var<T>& logits) {
+  const int64_t rows = logits.shape().rows(), c = logits.shape().last();
+  const T* p = logits.data();
+  std::vector<int64_t> out(static_cast<size_t>(rows));
+  for (int64_t i = 0; i < rows; ++i) {
+    int64_t best = 0;
+    for (int64_t j = 1; j < c; ++j)
+      if (p[i * c + j] > p[i * c + best]) best = j;
+    out[static_cast<size_t>(i)] = best;
+  }
+  return out;
+}
+
+template struct SequenceBatch<float>;
+template struct SequenceBatch<double>;
+template LaidOutInput<float> lay_out(Tape<float>&, const SequenceBatch<float>&, BatchMode, const Embedding<float>*);
+template LaidOutInput<double> lay_out(Tape<double>&, const SequenceBatch<double>&, BatchMode, const Embedding<double>*);
+template std::vector<int64_t> argmax_rows(const Var<float>&);
+template std::vector<int64_t> argmax_rows(const Var<double>&);
+
+}  // namespace reel

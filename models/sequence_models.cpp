@@ -1,0 +1,118 @@
+#include "models/sequence_models.h"
+
+#include "framework/ops.h"
+
+namespace reel {
+
+void SequenceModelConfig::validate() const {
+  if (kind != "classifier" && kind != "tagger")
+    throw UsageError("SequenceModelConfig: unknown kind '" + kind + "' (expected 'classifier' or 'tagger')");
+  if ((input_dim > 0) == (vocab_size > 0))
+    throw UsageError("SequenceModelConfig: set exactly one of input_dim (dense features, now " + std::to_string(input_dim) +
+                     ") and vocab_size (token ids, now " + std::to_string(vocab_size) + ")");
+  if (vocab_size > 0 && embed_dim <= 0)
+    throw UsageError("SequenceModelConfig: embed_dim must be > 0 with token ids, got " + std::to_string(embed_dim));
+  if (hidden_dim <= 0 || num_classes <= 0)
+    throw UsageError("SequenceModelConfig: hidden_dim and num_classes must be > 0 (got " + std::to_string(hidden_dim) +
+                     ", " + std::to_string(num_classes) + ")");
+  parse_activation(activation);
+}
+
+template <class T>
+SequenceModel<T>::SequenceModel(ParameterStore<T>& store, const SequenceModelConfig& config, Rng& rng)
+    : store_(store), config_(config) {
+  config_.validate();
+  if (config_.vocab_size > 0) embed_ = std::make_unique<Embedding<T>>(store, config_.vocab_size, config_.embed_dim, rng, "embed");
+  RNNConfig rc;
+  rc.input_dim = config_.vocab_size > 0 ? config_.embed_dim : config_.input_dim;
+  rc.hidden_dim = config_.hidden_dim;
+  rc.activation = config_.activation;
+  rnn_ = std::make_unique<VanillaRNN<T>>(store, rc, rng, "rnn");
+  head_ = std::make_unique<Linear<T>>(store, config_.hidden_dim, config_.num_classes, rng, "head");
+}
+
+template <class T>
+static SequenceModelConfig with_kind(SequenceModelConfig c, const char* kind) {
+  c.kind = kind;
+  return c;
+}
+
+template <class T>
+SequenceClassifier<T>::SequenceClassifier(ParameterStore<T>& store, SequenceModelConfig config, Rng& rng)
+    : SequenceModel<T>(store, with_kind<T>(config, "classifier"), rng) {}
+
+template <class T>
+Var<T> SequenceClassifier<T>::logits(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode mode) const {
+  LaidOutInput<T> in = lay_out(tape, batch, mode, this->embed_.get());
+  Var<T> final_h;
+  if (mode == BatchMode::Packed) {
+    auto seq = this->rnn_->forward_packed(tape, in.x, in.pack.batch_sizes);
+    final_h = gather_rows(seq.final_hidden, in.pack.unsorted_indices);  // back to the original order
+  } else {
+    auto seq = this->rnn_->forward_sequence(tape, in.x);
+    bool all_full = true;
+    for (int64_t len : batch.lengths) all_full = all_full && len == batch.max_len;
+    if (all_full) {
+      final_h = seq.final_hidden;
+    } else {  // each sequence's state at its own last step, not at max_len
+      std::vector<int64_t> last(static_cast<size_t>(batch.batch));
+      for (int64_t b = 0; b < batch.batch; ++b) last[static_cast<size_t>(b)] = b * batch.max_len + batch.lengths[static_cast<size_t>(b)] - 1;
+      Var<T> all = reshape(stack_time(seq.hidden_states), Shape{batch.batch * batch.max_len, this->config_.hidden_dim});
+      final_h = gather_rows(all, last);
+    }
+  }
+  return this->head_->forward(tape, final_h);
+}
+
+template <class T>
+Var<T> SequenceClassifier<T>::loss(Tape<T>&, const Var<T>& logits, const std::vector<int64_t>& labels) const {
+  return cross_entropy(logits, labels);
+}
+
+template <class T>
+SequenceTagger<T>::SequenceTagger(ParameterStore<T>& store, SequenceModelConfig config, Rng& rng)
+    : SequenceModel<T>(store, with_kind<T>(config, "tagger"), rng) {}
+
+template <class T>
+TaggerOutput<T> SequenceTagger<T>::forward(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode mode) const {
+  LaidOutInput<T> in = lay_out(tape, batch, mode, this->embed_.get());
+  TaggerOutput<T> out;
+  Var<T> hidden;
+  if (mode == BatchMode::Packed) {
+    auto seq = this->rnn_->forward_packed(tape, in.x, in.pack.batch_sizes);
+    hidden = concat_rows(seq.hidden_states);  // (N, hidden): real tokens only
+    out.mask.assign(in.rows.size(), T(1));
+  } else {
+    auto seq = this->rnn_->forward_sequence(tape, in.x);
+    hidden = stack_time(seq.hidden_states);  // (B, T, hidden)
+    out.mask.assign(in.rows.size(), T(0));
+    for (int64_t b = 0; b < batch.batch; ++b)
+      for (int64_t t = 0; t < batch.lengths[static_cast<size_t>(b)]; ++t) out.mask[static_cast<size_t>(b * batch.max_len + t)] = T(1);
+  }
+  out.logits = this->head_->forward(tape, hidden);
+  if (mode == BatchMode::Padded)
+    out.logits = reshape(out.logits, Shape{batch.batch * batch.max_len, this->config_.num_classes});
+  out.rows = std::move(in.rows);
+  return out;
+}
+
+template <class T>
+Var<T> SequenceTagger<T>::loss(Tape<T>&, const TaggerOutput<T>& out, const std::vector<int64_t>& tags) const {
+  std::vector<int64_t> targets(out.rows.size());
+  for (size_t k = 0; k < out.rows.size(); ++k) {
+    if (out.rows[k] >= static_cast<int64_t>(tags.size()))
+      throw ShapeError("SequenceTagger::loss: tags hold " + std::to_string(tags.size()) + " entries, the batch needs " +
+                       std::to_string(out.rows[k] + 1) + " or more (batch x max_len)");
+    targets[k] = out.mask[k] != T(0) ? tags[static_cast<size_t>(out.rows[k])] : 0;
+  }
+  return cross_entropy(out.logits, targets, out.mask);
+}
+
+template class SequenceModel<float>;
+template class SequenceModel<double>;
+template class SequenceClassifier<float>;
+template class SequenceClassifier<double>;
+template class SequenceTagger<float>;
+template class SequenceTagger<double>;
+
+}  // namespace reel

@@ -1,0 +1,74 @@
+#pragma once
+// Sequence models built from an (optional) embedding, a VanillaRNN and a linear head.
+//
+//   SequenceClassifier (many-to-one):      final hidden state -> Linear -> logits (batch, classes)
+//   SequenceTagger     (many-to-many):     every hidden state -> Linear -> logits per real token
+//
+// Parameters are registered in a ParameterStore under "embed.weight", "rnn.W_xh", "rnn.W_hh",
+// "rnn.b_h", "head.W", "head.b" — the names checkpoints use.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/embedding.h"
+#include "models/linear.h"
+#include "models/sequence_batch.h"
+#include "models/vanilla_rnn.h"
+
+namespace reel {
+
+struct SequenceModelConfig {
+  std::string kind = "classifier";  // "classifier" | "tagger"
+  int64_t input_dim = 0;            // dense features per step (0 when the input is token ids)
+  int64_t vocab_size = 0;           // > 0: token ids through an embedding of embed_dim
+  int64_t embed_dim = 0;
+  int64_t hidden_dim = 128;
+  int64_t num_classes = 2;
+  std::string activation = "tanh";
+
+  void validate() const;  // throws UsageError naming the bad field
+};
+
+template <class T>
+class SequenceModel {
+ public:
+  SequenceModel(ParameterStore<T>& store, const SequenceModelConfig& config, Rng& rng);
+  const SequenceModelConfig& config() const { return config_; }
+  ParameterStore<T>& parameters() { return store_; }
+  const VanillaRNN<T>& rnn() const { return *rnn_; }
+
+ protected:
+  ParameterStore<T>& store_;
+  SequenceModelConfig config_;
+  std::unique_ptr<Embedding<T>> embed_;
+  std::unique_ptr<VanillaRNN<T>> rnn_;
+  std::unique_ptr<Linear<T>> head_;
+};
+
+template <class T>
+class SequenceClassifier : public SequenceModel<T> {
+ public:
+  SequenceClassifier(ParameterStore<T>& store, SequenceModelConfig config, Rng& rng);
+  // Logits (batch, classes), rows in the batch's original order.
+  Var<T> logits(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode mode = BatchMode::Packed) const;
+  // Mean cross-entropy over the batch.
+  Var<T> loss(Tape<T>& tape, const Var<T>& logits, const std::vector<int64_t>& labels) const;
+};
+
+template <class T>
+struct TaggerOutput {
+  Var<T> logits;               // (rows, classes)
+  std::vector<int64_t> rows;   // for each logits row, its position b*max_len + t in the padded batch
+  std::vector<T> mask;         // for each logits row: 1 for a real token, 0 for padding
+};
+
+template <class T>
+class SequenceTagger : public SequenceModel<T> {
+ public:
+  SequenceTagger(ParameterStore<T>& store, SequenceModelConfig config, Rng& rng);
+  TaggerOutput<T> forward(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode mode = BatchMode::Packed) const;
+  // Mean cross-entropy over real tokens; tags is (batch, max_len) padded like the batch.
+  Var<T> loss(Tape<T>& tape, const TaggerOutput<T>& out, const std::vector<int64_t>& tags) const;
+};
+
+}  // namespace reel
