@@ -1,0 +1,84 @@
+#pragma once
+// Turning variable-length sequences into batches:
+//  (a) padding to a dense (batch, max_len, features) block with a 1/0 mask;
+//  (b) packing exactly like PyTorch's pack_padded_sequence(..., enforce_sorted=False) and back;
+//  (c) seeded, optionally length-bucketed, batch making.
+#include <cstdint>
+#include <vector>
+
+#include "framework/rng.h"
+
+namespace reel {
+
+// ---- (a) padding
+
+struct PaddedBatch {
+  int64_t batch = 0, max_len = 0, features = 0;
+  std::vector<float> data;       // (batch, max_len, features), padding_value past each length
+  std::vector<float> mask;       // (batch, max_len): 1 inside a sequence, 0 in its padding
+  std::vector<int64_t> lengths;  // (batch)
+};
+
+// seqs[b] holds len_b * features floats (time-major within the sequence). Throws UsageError if
+// features < 1 or a sequence's size is not a multiple of features. Empty sequences are allowed.
+PaddedBatch pad_sequences(const std::vector<std::vector<float>>& seqs, int64_t features,
+                          float padding_value = 0);
+
+struct PaddedIds {
+  int64_t batch = 0, max_len = 0;
+  std::vector<int64_t> ids;      // (batch, max_len), pad_id past each length
+  std::vector<float> mask;       // (batch, max_len)
+  std::vector<int64_t> lengths;  // (batch)
+};
+
+PaddedIds pad_ids(const std::vector<std::vector<int64_t>>& seqs, int64_t pad_id);
+
+// ---- (b) packing
+//
+// Order rule: sequences are sorted by length, longest first, with a *stable* sort: sequences of
+// equal length keep their original relative order. This is torch.sort(lengths, descending=True,
+// stable=True). PyTorch's pack_padded_sequence calls torch.sort without stable=True, whose order
+// among ties is not guaranteed (the CPU kernel happens to be stable); with distinct lengths the two
+// always agree. Packed data is time-major: the rows of step 0 for every sequence in sorted order,
+// then the rows of step 1 for the sequences still running, and so on.
+struct PackInfo {
+  std::vector<int64_t> sorted_indices;    // original index of the i-th longest sequence
+  std::vector<int64_t> unsorted_indices;  // inverse: sorted position of original sequence b
+  std::vector<int64_t> batch_sizes;       // batch_sizes[t] = #sequences with length > t
+  std::vector<int64_t> lengths_sorted;    // lengths[sorted_indices[i]], non-increasing
+  int64_t total() const;                  // sum of lengths = rows of the packed data
+  int64_t max_len() const { return static_cast<int64_t>(batch_sizes.size()); }
+};
+
+// Throws UsageError if lengths is empty or any length is < 1 (PyTorch refuses length 0 too).
+PackInfo make_pack_info(const std::vector<int64_t>& lengths);
+
+// Offset of step t's first row in the packed data (sum of batch_sizes[0..t)).
+std::vector<int64_t> packed_step_offsets(const PackInfo& info);
+
+// (total, features) packed rows of b. Throws UsageError if b.lengths do not match info.
+std::vector<float> pack_padded(const PaddedBatch& b, const PackInfo& info);
+std::vector<int64_t> pack_padded_ids(const PaddedIds& b, const PackInfo& info);
+
+// Back to a padded batch in the original order (like pad_packed_sequence with batch_first=True):
+// max_len = the longest length. Throws UsageError if packed.size() != total * features.
+PaddedBatch pad_packed(const std::vector<float>& packed, int64_t features, const PackInfo& info,
+                       float padding_value = 0);
+
+// ---- (c) batch making
+
+// Splits the indices 0..n-1 (n = lengths.size()) into batches of batch_size (the last one of a
+// run may be smaller). Every index appears in exactly one batch.
+//  * no bucketing: indices in order (shuffled first if shuffle), cut into consecutive batches;
+//  * bucketing: indices (shuffled if shuffle) are split into chunks of kBucketChunkBatches
+//    batches, each chunk is stably sorted by length, longest first, and cut into batches, so a
+//    batch holds sequences of similar length and needs little padding; then, if shuffle, the
+//    order of the batches is shuffled.
+// Deterministic given rng's state; rng advances only if shuffle. Throws UsageError if
+// batch_size < 1 or a length is negative.
+constexpr int64_t kBucketChunkBatches = 50;
+std::vector<std::vector<int64_t>> make_batches(const std::vector<int64_t>& lengths,
+                                               int64_t batch_size, Rng& rng, bool shuffle,
+                                               bool bucket_by_length);
+
+}  // namespace reel

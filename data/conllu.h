@@ -1,0 +1,31 @@
+#pragma once
+// CoNLL-U reader (Universal Dependencies), plain or gzip-compressed: keeps each sentence's word
+// forms and UPOS tags, which is what a part-of-speech tagger trains on.
+//
+//  * lines starting with '#' are comments and are skipped;
+//  * multiword token lines (ID a range such as 1-2) and empty nodes (ID such as 8.1) are skipped:
+//    the syntactic words under a multiword token carry the tags;
+//  * a blank line ends a sentence (a last sentence without one is kept too);
+//  * every other line must have 10 tab-separated fields, an integer ID continuing the sentence
+//    (1, 2, 3, ...) and one of the 17 UD UPOS tags. Anything else throws DataError
+//    "path:line: expected ..., got ...".
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace reel {
+
+struct Sentence {
+  std::vector<std::string> words;  // FORM column
+  std::vector<std::string> upos;   // UPOS column, same length as words
+};
+
+std::vector<Sentence> read_conllu(const std::string& path);
+
+// The 17 Universal POS tags in the UD documentation's alphabetical order:
+// ADJ ADP ADV AUX CCONJ DET INTJ NOUN NUM PART PRON PROPN PUNCT SCONJ SYM VERB X.
+const std::vector<std::string>& upos_tags();
+// Index of tag in upos_tags(), or -1 if it is not a UPOS tag.
+int64_t upos_index(const std::string& tag);
+
+}  // namespace reel
