@@ -19,6 +19,9 @@ std::optional<Anomaly> find_non_finite(const Tape<T>& tape, bool gradients) {
   for (size_t k = 0; k < n; ++k) {
     const int32_t id = static_cast<int32_t>(gradients ? n - 1 - k : k);
     const Node<T>& node = tape.node(id);
+    // A parameter's bad values show up in the first op that reads them: report that op, its
+    // timestep and row. Bad input data is reported as the input itself.
+    if (!gradients && node.kind == OpKind::Param) continue;
     const T* p = gradients ? node.grad : node.value;
     if (!p) continue;
     const int64_t size = node.shape.size();

@@ -1,5 +1,6 @@
 #include "framework/cli.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -76,16 +77,18 @@ bool Cli::given(const std::string& name) const { return get(name).given; }
 int64_t Cli::integer(const std::string& name) const {
   const std::string& v = get(name).value;
   char* end = nullptr;
+  errno = 0;
   const long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end) throw UsageError(program_ + ": --" + name + " expects an integer, got '" + v + "'");
+  if (v.empty() || *end || errno == ERANGE) throw UsageError(program_ + ": --" + name + " expects an integer, got '" + v + "'");
   return x;
 }
 
 double Cli::number(const std::string& name) const {
   const std::string& v = get(name).value;
   char* end = nullptr;
+  errno = 0;
   const double x = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end) throw UsageError(program_ + ": --" + name + " expects a number, got '" + v + "'");
+  if (v.empty() || *end || errno == ERANGE) throw UsageError(program_ + ": --" + name + " expects a number, got '" + v + "'");
   return x;
 }
 

@@ -21,6 +21,9 @@ void MetricsCsv::row(const std::vector<std::pair<std::string, double>>& values) 
   if (keys_.empty())
     for (auto& kv : values) keys_.push_back(kv.first);
   if (values.size() != keys_.size()) throw UsageError("MetricsCsv: row has a different number of columns in '" + path_ + "'");
+  for (size_t i = 0; i < values.size(); ++i)  // check the whole row before writing any of it
+    if (values[i].first != keys_[i])
+      throw UsageError("MetricsCsv: column '" + values[i].first + "' where '" + keys_[i] + "' was expected");
   if (!header_written_) {
     for (size_t i = 0; i < keys_.size(); ++i) out_ << (i ? "," : "") << keys_[i];
     out_ << '\n';
@@ -28,7 +31,6 @@ void MetricsCsv::row(const std::vector<std::pair<std::string, double>>& values) 
   }
   char buf[64];
   for (size_t i = 0; i < values.size(); ++i) {
-    if (values[i].first != keys_[i]) throw UsageError("MetricsCsv: column '" + values[i].first + "' where '" + keys_[i] + "' was expected");
     std::snprintf(buf, sizeof buf, "%.10g", values[i].second);
     out_ << (i ? "," : "") << buf;
   }

@@ -220,12 +220,8 @@ TEST_CASE("Trainer: an Inf loss is reported as Inf", "[train][trainer]") {
   CHECK_THAT(msg, Catch::Contains("Inf"));
 }
 
-// [!mayfail]: confirmed library bug. find_non_finite (framework/anomaly.cpp) scans parameter leaf
-// nodes too, so it reports the Param node itself: "first NaN in the output of op 'param' outside
-// the recurrence, batch row 1 (element 7)" -- no op that produced it, no timestep, a "batch row"
-// that is really a row of W_hh, and no parameter name.
 TEST_CASE("Trainer anomaly mode: a NaN in rnn.W_hh is traced to an op and a timestep",
-          "[train][trainer][anomaly][!mayfail]") {
+          "[train][trainer][anomaly]") {
   ParameterStore<D> store;
   Rng rng(1);
   SequenceClassifier<D> model(store, tiny_config(), rng);
@@ -457,11 +453,7 @@ TEST_CASE("MetricsCsv writes a header and rows, append keeps them", "[train][met
   off.row({{"x", 1}});  // a no-op
 }
 
-// [!mayfail]: confirmed library bug. MetricsCsv::row (framework/metrics_csv.cpp) checks each column's
-// name inside the loop that writes the values, so a row whose keys are out of order throws only
-// after its leading values were written: the file gets a fragment ("3") glued to the next row
-// ("33,0.125,1").
-TEST_CASE("MetricsCsv: a rejected row writes nothing", "[train][metrics][!mayfail]") {
+TEST_CASE("MetricsCsv: a rejected row writes nothing", "[train][metrics]") {
   const std::string path = std::string(REEL_BINARY_DIR) + "/test_trainer_metrics_rejected.csv";
   std::remove(path.c_str());
   {
@@ -475,9 +467,7 @@ TEST_CASE("MetricsCsv: a rejected row writes nothing", "[train][metrics][!mayfai
   std::remove(path.c_str());
 }
 
-// [!mayfail]: confirmed library bug. Cli::integer (framework/cli.cpp) uses strtoll without checking
-// errno, so an out-of-range value silently becomes INT64_MAX instead of an error naming the flag.
-TEST_CASE("Cli: an out-of-range integer is an error naming the flag", "[train][cli][!mayfail]") {
+TEST_CASE("Cli: an out-of-range integer is an error naming the flag", "[train][cli]") {
   Cli cli = make_cli();
   Argv args({"train", "--epochs", "99999999999999999999999"});
   REQUIRE(cli.parse(args.argc(), args.argv()));

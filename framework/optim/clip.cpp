@@ -7,10 +7,16 @@ namespace reel {
 
 template <class T>
 double grad_norm(const std::vector<Parameter<T>*>& params) {
-  double acc = 0;
-  for (const auto* p : params)
-    for (T g : p->grad) acc += static_cast<double>(g) * static_cast<double>(g);
-  return std::sqrt(acc);
+  // Eight fixed partial sums in double: vectorisable and the same order on every run.
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (const auto* p : params) {
+    const T* g = p->grad.data();
+    const size_t n = p->grad.size(), n8 = n / 8 * 8;
+    for (size_t k = 0; k < n8; k += 8)
+      for (size_t j = 0; j < 8; ++j) acc[j] += static_cast<double>(g[k + j]) * static_cast<double>(g[k + j]);
+    for (size_t k = n8; k < n; ++k) acc[k - n8] += static_cast<double>(g[k]) * static_cast<double>(g[k]);
+  }
+  return std::sqrt(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])));
 }
 
 template <class T>

@@ -72,18 +72,22 @@ void Adam<T>::update(size_t i, Parameter<T>& p) {
   const T wd = static_cast<T>(o_.weight_decay), lr = static_cast<T>(this->lr_);
   const T step_size = static_cast<T>(this->lr_ / (1 - std::pow(o_.beta1, t)));
   const T bc2_sqrt = static_cast<T>(std::sqrt(1 - std::pow(o_.beta2, t)));
-  T* w = p.value.data();
-  const T* g = p.grad.data();
-  T* m = m_[i].data();
-  T* v = v_[i].data();
+  T* __restrict w = p.value.data();
+  const T* __restrict g = p.grad.data();
+  T* __restrict m = m_[i].data();
+  T* __restrict v = v_[i].data();
   const size_t n = p.value.size();
+  if (o_.decoupled && wd != T(0))
+    for (size_t k = 0; k < n; ++k) w[k] -= lr * wd * w[k];
+  const T l2 = o_.decoupled ? T(0) : wd;
+  // One vectorisable pass; same arithmetic as torch.optim.Adam (sqrt(v)/sqrt(bc2) + eps).
   for (size_t k = 0; k < n; ++k) {
-    T d = g[k];
-    if (o_.decoupled) w[k] -= lr * wd * w[k];
-    else d += wd * w[k];
-    m[k] = b1 * m[k] + (T(1) - b1) * d;
-    v[k] = b2 * v[k] + (T(1) - b2) * d * d;
-    w[k] -= step_size * m[k] / (std::sqrt(v[k]) / bc2_sqrt + eps);
+    const T d = g[k] + l2 * w[k];
+    const T mk = b1 * m[k] + (T(1) - b1) * d;
+    const T vk = b2 * v[k] + (T(1) - b2) * d * d;
+    m[k] = mk;
+    v[k] = vk;
+    w[k] -= step_size * mk / (std::sqrt(vk) / bc2_sqrt + eps);
   }
 }
 
