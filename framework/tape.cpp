@@ -61,6 +61,17 @@ Var<T> Tape<T>::make(const Shape& shape, OpKind kind, bool requires_grad) {
 }
 
 template <class T>
+Var<T> Tape<T>::make_view(const Shape& shape, OpKind kind, T* value) {
+  Node<T> n;
+  n.value = value;
+  n.shape = shape;
+  n.kind = kind;
+  n.step = step_;
+  nodes_.push_back(n);
+  return Var<T>(this, static_cast<int32_t>(nodes_.size() - 1), gen_);
+}
+
+template <class T>
 Var<T> Tape<T>::input(const T* data, const Shape& shape, bool requires_grad) {
   Var<T> v = make(shape, OpKind::Input, requires_grad);
   std::memcpy(value(v.id()), data, static_cast<size_t>(shape.size()) * sizeof(T));
@@ -116,6 +127,18 @@ T* Tape<T>::grad(int32_t id) {
   if (!n.grad) {
     n.grad = grads_.alloc(static_cast<size_t>(n.shape.size()));
     std::fill_n(n.grad, n.shape.size(), T(0));
+  }
+  return n.grad;
+}
+
+template <class T>
+T* Tape<T>::grad_for_write(int32_t id, bool* fresh) {
+  Node<T>& n = nodes_[static_cast<size_t>(id)];
+  *fresh = false;
+  if (!n.requires_grad) return nullptr;
+  if (!n.grad) {
+    n.grad = grads_.alloc(static_cast<size_t>(n.shape.size()));
+    *fresh = true;
   }
   return n.grad;
 }

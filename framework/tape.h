@@ -146,10 +146,16 @@ class Tape {
   // ---- op-author API: used by the op implementations in framework/ops
   void check(const Var<T>& v, const char* op) const;  // throws on stale/foreign/empty handles
   Var<T> make(const Shape& shape, OpKind kind, bool requires_grad);
+  // A node whose value aliases existing tape storage (values never change once computed):
+  // contiguous slices, reshapes and detach cost no copy.
+  Var<T> make_view(const Shape& shape, OpKind kind, T* value);
   Node<T>& node_mut(int32_t id) { return nodes_[static_cast<size_t>(id)]; }
   T* value(int32_t id) { return nodes_[static_cast<size_t>(id)].value; }
   // The gradient buffer of node id, zero-filled on first use; null if the node needs no gradient.
   T* grad(int32_t id);
+  // Like grad(), but a new buffer is NOT zeroed: *fresh tells the caller to assign (=) every
+  // element instead of accumulating (+=). Saves a memset per op in backward.
+  T* grad_for_write(int32_t id, bool* fresh);
   T* scratch(size_t n) { return values_.alloc(n); }            // lives until clear()
   int64_t* ints(size_t n) { return ints_.alloc(n); }           // lives until clear()
   // Records an op if grad mode is on and any input needs a gradient.

@@ -15,17 +15,20 @@ static void matmul_backward(Tape<T>& tape, const Record<T>& r) {
   const int64_t m = C.shape.rows(), n = C.shape.last();
   const int64_t k = ta ? A.shape.rows() : lda;
   const T* dc = C.grad;
-  if (T* da = tape.grad(r.in[0])) {
+  bool fresh;  // a gradient with no contribution yet is written with beta = 0 (no zero-fill)
+  if (T* da = tape.grad_for_write(r.in[0], &fresh)) {
+    const T beta = fresh ? T(0) : T(1);
     if (!ta)  // dA(M,K) += dC(M,N) · op(B)ᵀ
-      blas::gemm(false, !tb, m, k, n, T(1), dc, n, B.value, ldb, T(1), da, k);
+      blas::gemm(false, !tb, m, k, n, T(1), dc, n, B.value, ldb, beta, da, k);
     else      // dA(K,M) += op(B)(K,N) · dCᵀ
-      blas::gemm(tb, true, k, m, n, T(1), B.value, ldb, dc, n, T(1), da, m);
+      blas::gemm(tb, true, k, m, n, T(1), B.value, ldb, dc, n, beta, da, m);
   }
-  if (T* db = tape.grad(r.in[1])) {
+  if (T* db = tape.grad_for_write(r.in[1], &fresh)) {
+    const T beta = fresh ? T(0) : T(1);
     if (!tb)  // dB(K,N) += op(A)ᵀ · dC
-      blas::gemm(!ta, false, k, n, m, T(1), A.value, lda, dc, n, T(1), db, n);
+      blas::gemm(!ta, false, k, n, m, T(1), A.value, lda, dc, n, beta, db, n);
     else      // dB(N,K) += dCᵀ · op(A)
-      blas::gemm(true, ta, n, k, m, T(1), dc, n, A.value, lda, T(1), db, k);
+      blas::gemm(true, ta, n, k, m, T(1), dc, n, A.value, lda, beta, db, k);
   }
 }
 

@@ -85,8 +85,11 @@ void concat_rows_backward(Tape<T>& tape, const Record<T>& r) {
   const T* dy = tape.node(r.out).grad;
   for (int32_t k = 0; k < r.n_in; ++k) {
     const int64_t n = tape.node(r.in[k]).shape.size();
-    if (T* dx = tape.grad(r.in[k]))
-      for (int64_t i = 0; i < n; ++i) dx[i] += dy[i];
+    bool fresh;
+    if (T* dx = tape.grad_for_write(r.in[k], &fresh)) {
+      if (fresh) std::memcpy(dx, dy, static_cast<size_t>(n) * sizeof(T));
+      else for (int64_t i = 0; i < n; ++i) dx[i] += dy[i];
+    }
     dy += n;
   }
 }
@@ -127,8 +130,7 @@ Var<T> slice_rows(const Var<T>& x, int64_t begin, int64_t end) {
                      ") do not fit input " + s.str());
   const int64_t w = s.size() / (s[0] ? s[0] : 1);
   s.dims[0] = end - begin;
-  Var<T> y = tape.make(s, OpKind::SliceRows, false);
-  std::memcpy(y.data(), x.data() + begin * w, static_cast<size_t>(s.size()) * sizeof(T));
+  Var<T> y = tape.make_view(s, OpKind::SliceRows, x.data() + begin * w);  // contiguous rows: no copy
   if (Record<T>* r = tape.record(OpKind::SliceRows, &slice_rows_backward<T>, y, {x.id()}, 0)) r->aux[0] = begin * w;
   return y;
 }
@@ -249,8 +251,7 @@ Var<T> reshape(const Var<T>& x, const Shape& shape) {
   Tape<T>& tape = x.tape();
   tape.check(x, "reshape");
   if (shape.size() != x.size()) throw_shape("reshape", "element counts differ", x.shape(), shape);
-  Var<T> y = tape.make(shape, OpKind::Reshape, false);
-  std::memcpy(y.data(), x.data(), static_cast<size_t>(x.size()) * sizeof(T));
+  Var<T> y = tape.make_view(shape, OpKind::Reshape, x.data());  // same storage, new shape
   tape.record(OpKind::Reshape, &concat_rows_backward<T>, y, {x.id()}, 0);
   return y;
 }
@@ -286,9 +287,7 @@ template <class T>
 Var<T> detach(const Var<T>& x) {
   Tape<T>& tape = x.tape();
   tape.check(x, "detach");
-  Var<T> y = tape.make(x.shape(), OpKind::Detach, false);
-  std::memcpy(y.data(), x.data(), static_cast<size_t>(x.size()) * sizeof(T));
-  return y;
+  return tape.make_view(x.shape(), OpKind::Detach, x.data());  // same value, no record: no gradient
 }
 
 #define REEL_INSTANTIATE(T)                                                           \

@@ -1,0 +1,228 @@
+#include "framework/checkpoint_file.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "framework/checkpoint.h"
+
+namespace reel::checkpoint_file {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kSealMagic[] = "reel-checkpoint-seal 1\n";
+constexpr unsigned char kHdf5Signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw CheckpointError(path + ": " + what); }
+[[noreturn]] void fail_errno(const std::string& path, const std::string& what) {
+  fail(path, what + ": " + std::strerror(errno));
+}
+
+struct Fd {
+  int fd;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+};
+
+std::string dir_of(const std::string& path) {
+  const fs::path p(path);
+  return p.has_parent_path() ? p.parent_path().string() : ".";
+}
+
+void fsync_dir(const std::string& path) {
+  Fd d(::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.fd < 0 || ::fsync(d.fd) != 0) spdlog::warn("checkpoint: cannot fsync directory {}: {}", dir_of(path), std::strerror(errno));
+}
+
+// CRC-32 of bytes [from, from + n) of the open file.
+uint32_t crc_range(int fd, int64_t from, int64_t n, const std::string& path) {
+  std::vector<unsigned char> buf(1 << 20);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  while (n > 0) {
+    const size_t want = static_cast<size_t>(std::min<int64_t>(n, static_cast<int64_t>(buf.size())));
+    const ssize_t got = ::pread(fd, buf.data(), want, static_cast<off_t>(from));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      fail_errno(path, "cannot read");
+    }
+    if (got == 0) fail(path, "file ended early while checksumming");
+    crc = crc32(crc, buf.data(), static_cast<uInt>(got));
+    from += got;
+    n -= got;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+void write_all(int fd, const void* data, size_t n, int64_t at, const std::string& path) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(at));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail_errno(path, "cannot write");
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+    at += w;
+  }
+}
+
+int64_t file_size(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) fail_errno(path, "cannot stat");
+  return static_cast<int64_t>(st.st_size);
+}
+
+void rename_over(const std::string& tmp, const std::string& path) {
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    errno = e;
+    fail_errno(path, "cannot rename the temporary file " + tmp + " over it");
+  }
+  fsync_dir(path);
+}
+
+}  // namespace
+
+std::string temp_path(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  const fs::path p(path);
+  const std::string name = "." + p.filename().string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  return p.has_parent_path() ? (p.parent_path() / name).string() : name;
+}
+
+int remove_stale_temps(const std::string& path) {
+  const fs::path p(path);
+  std::string base = p.filename().string();
+  if (base.size() > 3 && base.compare(base.size() - 3, 3, ".h5") == 0) base.resize(base.size() - 3);
+  const std::string prefix = "." + base;
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_of(path), ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t t = name.find(".tmp.");
+    if (name.rfind(prefix, 0) != 0 || t == std::string::npos) continue;
+    const long pid = std::strtol(name.c_str() + t + 5, nullptr, 10);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // its writer may still run
+    if (fs::remove(entry.path(), ec)) {
+      ++removed;
+      spdlog::info("checkpoint: removed {} left by an interrupted save", entry.path().string());
+    }
+  }
+  return removed;
+}
+
+void seal(const std::string& path) {
+  Fd f(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (f.fd < 0) fail_errno(path, "cannot open to seal");
+  const int64_t size = file_size(f.fd, path);
+  unsigned char sig[8] = {};
+  if (size < kSealBytes + 8 || ::pread(f.fd, sig, 8, kSealBytes) != 8 || std::memcmp(sig, kHdf5Signature, 8) != 0)
+    fail(path, "cannot seal: no HDF5 data after a 512-byte user block");
+  const int64_t n = size - kSealBytes;
+  char crc_hex[9];
+  std::snprintf(crc_hex, sizeof crc_hex, "%08x", crc_range(f.fd, kSealBytes, n, path));
+  std::string header = std::string(kSealMagic) + "hdf5_bytes " + std::to_string(n) + "\ncrc32 " + crc_hex + "\n";
+  header.resize(static_cast<size_t>(kSealBytes), '\0');
+  write_all(f.fd, header.data(), header.size(), 0, path);
+  if (::fsync(f.fd) != 0) fail_errno(path, "cannot fsync");
+}
+
+Verified verify(const std::string& path) {
+  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (f.fd < 0) fail_errno(path, "cannot open the checkpoint");
+  Verified v;
+  v.file_bytes = file_size(f.fd, path);
+  if (v.file_bytes == 0) fail(path, "not a reel checkpoint: the file is empty");
+  std::string head(static_cast<size_t>(std::min<int64_t>(kSealBytes, v.file_bytes)), '\0');
+  if (::pread(f.fd, head.data(), head.size(), 0) != static_cast<ssize_t>(head.size())) fail_errno(path, "cannot read");
+  if (head.size() >= 8 && std::memcmp(head.data(), kHdf5Signature, 8) == 0) return v;  // plain HDF5: unverified
+  if (head.rfind(kSealMagic, 0) != 0) {
+    std::string shown;
+    for (char c : head.substr(0, 16)) shown += (c >= 32 && c < 127) ? c : '.';
+    fail(path, "not a reel checkpoint: it starts neither with a reel seal nor with the HDF5 signature (first bytes: \"" +
+                   shown + "\")");
+  }
+  if (v.file_bytes < kSealBytes) fail(path, "truncated: the file ends inside its 512-byte seal header (" + std::to_string(v.file_bytes) + " bytes)");
+  unsigned long long n = 0;
+  char crc_hex[9] = {};
+  const std::string body = head.substr(sizeof(kSealMagic) - 1);
+  if (std::sscanf(body.c_str(), "hdf5_bytes %llu\ncrc32 %8[0-9a-f]\n", &n, crc_hex) != 2 || std::strlen(crc_hex) != 8)
+    fail(path, "corrupt: the seal header is damaged");
+  const int64_t have = v.file_bytes - kSealBytes;
+  if (static_cast<int64_t>(n) != have)
+    fail(path, (have < static_cast<int64_t>(n) ? "truncated: " : "corrupt: ") + std::string("the seal records ") + std::to_string(n) +
+                   " bytes of HDF5 data, the file holds " + std::to_string(have));
+  char actual[9];
+  std::snprintf(actual, sizeof actual, "%08x", crc_range(f.fd, kSealBytes, have, path));
+  if (std::strcmp(actual, crc_hex) != 0)
+    fail(path, std::string("corrupt: the CRC-32 of the HDF5 data is ") + actual + ", the seal records " + crc_hex +
+                   " (damaged on disk, or edited outside reel: re-seal an intended edit with tools/torch_interop.py seal)");
+  v.sealed = true;
+  return v;
+}
+
+h5::File open_verified(const std::string& path, Verified* info) {
+  const Verified v = verify(path);
+  if (info) *info = v;
+  try {
+    return h5::File::open(path);
+  } catch (const h5::HDF5Error& e) {
+    throw CheckpointError(std::string("not a readable HDF5 file: ") + e.what());
+  }
+}
+
+void write_atomically(const std::string& path, const std::function<void(h5::File&)>& fill) {
+  const std::string tmp = temp_path(path);
+  try {
+    h5::File f = h5::File::create(tmp, kSealBytes);
+    fill(f);
+    f.close();
+    seal(tmp);  // fsyncs
+  } catch (const h5::HDF5Error& e) {
+    ::unlink(tmp.c_str());
+    throw CheckpointError(path + ": cannot write the checkpoint: " + e.what());
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  rename_over(tmp, path);
+}
+
+void copy_atomically(const std::string& from, const std::string& to) {
+  const std::string tmp = temp_path(to);
+  if (::link(from.c_str(), tmp.c_str()) != 0) {  // e.g. a filesystem without hard links: copy
+    std::error_code ec;
+    if (!fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec)) {
+      ::unlink(tmp.c_str());
+      fail(to, "cannot copy " + from + " to it: " + ec.message());
+    }
+    Fd f(::open(tmp.c_str(), O_RDONLY | O_CLOEXEC));
+    if (f.fd < 0 || ::fsync(f.fd) != 0) {
+      ::unlink(tmp.c_str());
+      fail_errno(to, "cannot fsync the copy of " + from);
+    }
+  }
+  rename_over(tmp, to);
+}
+
+}  // namespace reel::checkpoint_file

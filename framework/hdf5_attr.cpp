@@ -1,0 +1,111 @@
+#include <algorithm>
+
+#include "framework/hdf5_detail.h"
+
+namespace reel::h5 {
+
+using namespace detail;
+
+// ---- attributes
+
+static Id open_attr(const Location& loc, hid_t loc_id, const std::string& key, const std::string& object) {
+  const std::string where = loc.describe(object) + "@" + key;
+  if (!loc.has_attr(key, object)) throw HDF5Error(where + ": no such attribute");
+  Id a(H5Aopen_by_name(loc_id, object.c_str(), key.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, where, "cannot open the attribute");
+  Id space(H5Aget_space(a), H5Sclose, where, "cannot read the attribute's dataspace");
+  if (space_points(space) != 1) throw HDF5Error(where + ": expected a single value, found " + std::to_string(space_points(space)));
+  return a;
+}
+
+template <class T>
+static void write_attr(Location& loc, hid_t loc_id, const std::string& key, const std::string& object, hid_t type, const T* value) {
+  const std::string where = loc.describe(object) + "@" + key;
+  if (loc.has_attr(key, object)) loc.remove_attr(key, object);
+  Id space(H5Screate(H5S_SCALAR), H5Sclose, where, "cannot create a dataspace");
+  Id a(H5Acreate_by_name(loc_id, object.c_str(), key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+       where, "cannot create the attribute");
+  check(H5Awrite(a, type, value), where, "cannot write the attribute");
+}
+
+void Location::set_attr(const std::string& k, const std::string& v, const std::string& o) {
+  Id type = vlen_string_type(describe(o));
+  const char* p = v.c_str();
+  write_attr(*this, id(), k, o, type, &p);
+}
+void Location::set_attr(const std::string& k, const char* v, const std::string& o) { set_attr(k, std::string(v), o); }
+void Location::set_attr(const std::string& k, int64_t v, const std::string& o) { write_attr(*this, id(), k, o, H5T_NATIVE_INT64, &v); }
+void Location::set_attr(const std::string& k, double v, const std::string& o) { write_attr(*this, id(), k, o, H5T_NATIVE_DOUBLE, &v); }
+
+bool Location::has_attr(const std::string& key, const std::string& object) const {
+  if (object != "." && !has(object)) return false;
+  const htri_t e = H5Aexists_by_name(id(), object.c_str(), key.c_str(), H5P_DEFAULT);
+  H5Eclear2(H5E_DEFAULT);
+  return e > 0;
+}
+
+DType Location::attr_dtype(const std::string& key, const std::string& object) const {
+  Id a = open_attr(*this, id(), key, object);
+  Id type(H5Aget_type(a), H5Tclose, describe(object) + "@" + key, "cannot read the type");
+  return classify(type);
+}
+
+std::vector<std::string> Location::attr_names(const std::string& object) const {
+  std::vector<std::string> names;
+  auto cb = [](hid_t, const char* n, const H5A_info_t*, void* data) -> herr_t {
+    static_cast<std::vector<std::string>*>(data)->push_back(n);
+    return 0;
+  };
+  hsize_t idx = 0;
+  check(H5Aiterate_by_name(id(), object.c_str(), H5_INDEX_NAME, H5_ITER_INC, &idx, cb, &names, H5P_DEFAULT), describe(object),
+        "cannot list the attributes");
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string Location::attr_string(const std::string& key, const std::string& object) const {
+  const std::string where = describe(object) + "@" + key;
+  Id a = open_attr(*this, id(), key, object);
+  Id ftype(H5Aget_type(a), H5Tclose, where, "cannot read the type");
+  if (H5Tget_class(ftype) != H5T_STRING) throw HDF5Error(where + ": expected a string, found " + dtype_name(classify(ftype)));
+  if (H5Tis_variable_str(ftype) > 0) {
+    Id mtype = vlen_string_type(where);
+    char* p = nullptr;
+    check(H5Aread(a, mtype, &p), where, "cannot read the attribute");
+    std::string s = p ? p : "";
+    if (p) H5free_memory(p);
+    return s;
+  }
+  const size_t len = H5Tget_size(ftype);
+  Id mtype(H5Tcopy(H5T_C_S1), H5Tclose, where, "cannot make a string type");
+  check(H5Tset_size(mtype, len), where, "cannot make a string type");
+  std::string buf(len, '\0');
+  check(H5Aread(a, mtype, buf.data()), where, "cannot read the attribute");
+  return buf.substr(0, buf.find('\0'));
+}
+
+int64_t Location::attr_int(const std::string& key, const std::string& object) const {
+  const std::string where = describe(object) + "@" + key;
+  Id a = open_attr(*this, id(), key, object);
+  Id ftype(H5Aget_type(a), H5Tclose, where, "cannot read the type");
+  if (!is_integer(classify(ftype))) throw HDF5Error(where + ": expected an integer, found " + dtype_name(classify(ftype)));
+  int64_t v = 0;
+  check(H5Aread(a, H5T_NATIVE_INT64, &v), where, "cannot read the attribute");
+  return v;
+}
+
+double Location::attr_double(const std::string& key, const std::string& object) const {
+  const std::string where = describe(object) + "@" + key;
+  Id a = open_attr(*this, id(), key, object);
+  Id ftype(H5Aget_type(a), H5Tclose, where, "cannot read the type");
+  const DType t = classify(ftype);
+  if (!is_float(t) && !is_integer(t)) throw HDF5Error(where + ": expected a number, found " + dtype_name(t));
+  double v = 0;
+  check(H5Aread(a, H5T_NATIVE_DOUBLE, &v), where, "cannot read the attribute");
+  return v;
+}
+
+void Location::remove_attr(const std::string& key, const std::string& object) {
+  check(H5Adelete_by_name(id(), object.c_str(), key.c_str(), H5P_DEFAULT), describe(object) + "@" + key, "cannot remove the attribute");
+}
+
+}  // namespace reel::h5
