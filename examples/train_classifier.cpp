@@ -7,6 +7,7 @@
 #include "data/batching.h"
 #include "data/idx.h"
 #include "examples/example_common.h"
+#include "examples/run_state.h"
 #include "framework/optim/optimizer.h"
 #include "framework/metrics_csv.h"
 #include "framework/trainer.h"
@@ -71,14 +72,15 @@ int main(int argc, char** argv) {
     topts.anomaly = cli.on("anomaly");
     Trainer<float> trainer(store, adam, topts);
     const BatchMode mode = parse_batch_mode(cli.str("mode"));
-    MetricsCsv metrics(cli.str("metrics"));
+    RunState run;
+    run.start(cli.str("checkpoint"), cli.str("resume"), store, adam, init_rng, shuffle_rng);
+    MetricsCsv metrics(cli.str("metrics"), /*append=*/!cli.str("resume").empty());
 
     Tape<float> tape;
     const int epochs = static_cast<int>(cli.integer("epochs"));
-    double train_loss = 0, dev_acc = 0, best_dev = -1, seconds_training = 0;
-    std::vector<float> best_params;
+    double train_loss = 0, seconds_training = 0;
     int64_t sequences = 0;
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
+    for (int epoch = run.first_epoch; epoch <= epochs; ++epoch) {
       auto batches = make_batches(std::vector<int64_t>(static_cast<size_t>(train_n), train.rows), cli.integer("batch"),
                                   shuffle_rng, true, false);
       Progress progress("seq", train_n, epoch, epochs);
@@ -104,29 +106,23 @@ int main(int argc, char** argv) {
       const double secs = progress.elapsed();
       seconds_training += secs;
       sequences += seen;
-      dev_acc = accuracy(model, tape, train, train_n, train.n, mode);
+      const double dev_acc = accuracy(model, tape, train, train_n, train.n, mode);
       progress.finish(train_loss, train_acc, fmt::format("  dev acc {:.4f}", dev_acc));
       metrics.row({{"epoch", epoch}, {"train_loss", train_loss}, {"train_accuracy", train_acc},
                    {"dev_accuracy", dev_acc}, {"seconds", secs}, {"sequences_per_second", seen / secs}});
-      if (dev_acc > best_dev) {  // model selection on dev
-        best_dev = dev_acc;
-        best_params.clear();
-        for (auto* p : store.all()) best_params.insert(best_params.end(), p->value.begin(), p->value.end());
-      }
+      // Model selection on dev; the checkpoint holds the state to resume from.
+      run.end_epoch(epoch, store, adam, init_rng, shuffle_rng, dev_acc,
+                    {{"train_loss", train_loss}, {"train_accuracy", train_acc}, {"dev_accuracy", dev_acc}}, config, nullptr);
     }
-    size_t off = 0;
-    for (auto* p : store.all()) {
-      std::copy_n(best_params.begin() + static_cast<int64_t>(off), p->value.size(), p->value.begin());
-      off += p->value.size();
-    }
+    run.restore_best(store);
     const double test_acc = accuracy(model, tape, test, 0, test.n, mode);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    spdlog::info("best dev accuracy {:.4f}, test accuracy {:.4f}, {:.1f}s in all", best_dev, test_acc, total);
+    spdlog::info("best dev accuracy {:.4f}, test accuracy {:.4f}, {:.1f}s in all", run.best_dev, test_acc, total);
     JsonLine()
         .add("task", std::string("fashion_mnist_rowwise"))
         .add("epochs", static_cast<int64_t>(epochs))
         .add("train_loss", train_loss)
-        .add("dev_accuracy", best_dev)
+        .add("dev_accuracy", run.best_dev)
         .add("test_accuracy", test_acc)
         .add("seconds", total)
         .add("sequences_per_second", seconds_training > 0 ? static_cast<double>(sequences) / seconds_training : 0.0)

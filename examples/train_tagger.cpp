@@ -8,6 +8,7 @@
 #include "data/conllu.h"
 #include "data/vocab.h"
 #include "examples/example_common.h"
+#include "examples/run_state.h"
 #include "framework/metrics_csv.h"
 #include "framework/optim/optimizer.h"
 #include "framework/trainer.h"
@@ -110,16 +111,17 @@ int main(int argc, char** argv) {
     topts.anomaly = cli.on("anomaly");
     Trainer<float> trainer(store, adam, topts);
     const BatchMode mode = parse_batch_mode(cli.str("mode"));
-    MetricsCsv metrics(cli.str("metrics"));
+    RunState run;
+    run.start(cli.str("checkpoint"), cli.str("resume"), store, adam, init_rng, shuffle_rng);
+    MetricsCsv metrics(cli.str("metrics"), /*append=*/!cli.str("resume").empty());
 
     std::vector<int64_t> lengths;
     for (const auto& s : train.ids) lengths.push_back(static_cast<int64_t>(s.size()));
     Tape<float> tape;
     const int epochs = static_cast<int>(cli.integer("epochs"));
-    double train_loss = 0, best_dev = -1, seconds_training = 0;
+    double train_loss = 0, seconds_training = 0;
     int64_t sequences = 0;
-    std::vector<std::vector<float>> best_params;
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
+    for (int epoch = run.first_epoch; epoch <= epochs; ++epoch) {
       auto batches = make_batches(lengths, cli.integer("batch"), shuffle_rng, true, cli.integer("bucket") != 0);
       Progress progress("sent", static_cast<int64_t>(train.ids.size()), epoch, epochs);
       double loss_sum = 0;
@@ -149,21 +151,19 @@ int main(int argc, char** argv) {
       progress.finish(train_loss, train_acc, fmt::format("  {:.0f} tokens/s  dev acc {:.4f}", tokens / secs, dev_acc));
       metrics.row({{"epoch", epoch}, {"train_loss", train_loss}, {"train_accuracy", train_acc}, {"dev_accuracy", dev_acc},
                    {"seconds", secs}, {"sequences_per_second", seen / secs}, {"tokens_per_second", tokens / secs}});
-      if (dev_acc > best_dev) {  // model selection on dev
-        best_dev = dev_acc;
-        best_params.clear();
-        for (auto* p : store.all()) best_params.push_back(p->value);
-      }
+      // Model selection on dev; the checkpoint (with the vocabulary) holds the state to resume from.
+      run.end_epoch(epoch, store, adam, init_rng, shuffle_rng, dev_acc,
+                    {{"train_loss", train_loss}, {"train_accuracy", train_acc}, {"dev_accuracy", dev_acc}}, config, &vocab);
     }
-    for (size_t i = 0; i < best_params.size(); ++i) store.all()[i]->value = best_params[i];
+    run.restore_best(store);
     const double test_acc = accuracy(model, tape, test, mode);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    spdlog::info("best dev accuracy {:.4f}, test accuracy {:.4f}, {:.1f}s in all", best_dev, test_acc, total);
+    spdlog::info("best dev accuracy {:.4f}, test accuracy {:.4f}, {:.1f}s in all", run.best_dev, test_acc, total);
     JsonLine()
         .add("task", std::string("ud_ewt_upos"))
         .add("epochs", static_cast<int64_t>(epochs))
         .add("train_loss", train_loss)
-        .add("dev_accuracy", best_dev)
+        .add("dev_accuracy", run.best_dev)
         .add("test_accuracy", test_acc)
         .add("seconds", total)
         .add("sequences_per_second", seconds_training > 0 ? static_cast<double>(sequences) / seconds_training : 0.0)

@@ -50,6 +50,7 @@ void Tape<T>::check(const Var<T>& v, const char* op) const {
 
 template <class T>
 Var<T> Tape<T>::make(const Shape& shape, OpKind kind, bool requires_grad) {
+  // shape may refer into nodes_, which push_back can move: everything is read before it.
   Node<T> n;
   n.value = values_.alloc(static_cast<size_t>(shape.size()));
   n.shape = shape;
@@ -73,8 +74,9 @@ Var<T> Tape<T>::make_view(const Shape& shape, OpKind kind, T* value) {
 
 template <class T>
 Var<T> Tape<T>::input(const T* data, const Shape& shape, bool requires_grad) {
+  const size_t n = static_cast<size_t>(shape.size());  // before make(): shape may live in nodes_
   Var<T> v = make(shape, OpKind::Input, requires_grad);
-  std::memcpy(value(v.id()), data, static_cast<size_t>(shape.size()) * sizeof(T));
+  std::memcpy(value(v.id()), data, n * sizeof(T));
   return v;
 }
 
@@ -88,15 +90,17 @@ Var<T> Tape<T>::input(const std::vector<T>& data, const Shape& shape, bool requi
 
 template <class T>
 Var<T> Tape<T>::zeros(const Shape& shape, bool requires_grad) {
+  const int64_t n = shape.size();  // before make(): shape may live in nodes_
   Var<T> v = make(shape, OpKind::Input, requires_grad);
-  std::fill_n(value(v.id()), shape.size(), T(0));
+  std::fill_n(value(v.id()), n, T(0));
   return v;
 }
 
 template <class T>
 Var<T> Tape<T>::param(Parameter<T>& p) {
+  // One node per parameter per recording (drawn once in the graph), unless grad mode changed.
   for (auto& [ptr, id] : param_nodes_)
-    if (ptr == &p) return Var<T>(this, id, gen_);
+    if (ptr == &p && nodes_[static_cast<size_t>(id)].requires_grad == grad_enabled_) return Var<T>(this, id, gen_);
   if (static_cast<int64_t>(p.value.size()) != p.shape.size() || p.grad.size() != p.value.size())
     throw UsageError("Tape::param: parameter '" + p.name + "' storage does not match its shape " +
                      p.shape.str());

@@ -72,7 +72,7 @@ class Var {
   Tape<T>& tape() const;
   int32_t id() const { return id_; }
   uint32_t generation() const { return gen_; }
-  const Shape& shape() const;
+  Shape shape() const;  // by value: a later op may grow the tape's node storage
   int64_t size() const { return shape().size(); }
   T* data() const;               // the value, row-major
   T item() const;                // the value of a one-element Var
@@ -218,7 +218,7 @@ Tape<T>& Var<T>::tape() const {
   return *tape_;
 }
 template <class T>
-const Shape& Var<T>::shape() const {
+Shape Var<T>::shape() const {
   tape().check(*this, "Var::shape");
   return tape_->node(id_).shape;
 }
