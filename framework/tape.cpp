@@ -73,6 +73,15 @@ Var<T> Tape<T>::make_view(const Shape& shape, OpKind kind, T* value) {
 }
 
 template <class T>
+Var<T> Tape<T>::make_alias(const Shape& shape, OpKind kind, int32_t parent, int64_t offset) {
+  Var<T> v = make_view(shape, kind, nodes_[static_cast<size_t>(parent)].value + offset);
+  Node<T>& n = nodes_[static_cast<size_t>(v.id())];
+  n.alias_of = parent;
+  n.alias_offset = offset;
+  return v;
+}
+
+template <class T>
 Var<T> Tape<T>::input(const T* data, const Shape& shape, bool requires_grad) {
   const size_t n = static_cast<size_t>(shape.size());  // before make(): shape may live in nodes_
   Var<T> v = make(shape, OpKind::Input, requires_grad);
@@ -128,6 +137,11 @@ template <class T>
 T* Tape<T>::grad(int32_t id) {
   Node<T>& n = nodes_[static_cast<size_t>(id)];
   if (!n.requires_grad) return nullptr;
+  if (!n.grad && n.alias_of >= 0) {  // a view's gradient lives inside its parent's
+    T* pg = grad(n.alias_of);
+    n.grad = pg ? pg + n.alias_offset : nullptr;
+    return n.grad;
+  }
   if (!n.grad) {
     n.grad = grads_.alloc(static_cast<size_t>(n.shape.size()));
     std::fill_n(n.grad, n.shape.size(), T(0));
@@ -140,6 +154,7 @@ T* Tape<T>::grad_for_write(int32_t id, bool* fresh) {
   Node<T>& n = nodes_[static_cast<size_t>(id)];
   *fresh = false;
   if (!n.requires_grad) return nullptr;
+  if (!n.grad && n.alias_of >= 0) return grad(id);  // aliased: accumulate into the parent's
   if (!n.grad) {
     n.grad = grads_.alloc(static_cast<size_t>(n.shape.size()));
     *fresh = true;

@@ -47,6 +47,8 @@ struct Node {
   bool is_param = false;
   int32_t step = -1;  // timestep the node was made in, -1 outside any
   const char* role = nullptr;  // optional static tag for graph export: "x", "h", "y", "loss"...
+  int32_t alias_of = -1;       // views: the node whose value (and gradient) this one aliases
+  int64_t alias_offset = 0;    //   at this element offset
 };
 
 template <class T>
@@ -149,6 +151,9 @@ class Tape {
   // A node whose value aliases existing tape storage (values never change once computed):
   // contiguous slices, reshapes and detach cost no copy.
   Var<T> make_view(const Shape& shape, OpKind kind, T* value);
+  // A view of node parent's value at offset whose gradient is also parent's gradient at offset:
+  // its backward then has nothing to do (contiguous row slices, reshapes).
+  Var<T> make_alias(const Shape& shape, OpKind kind, int32_t parent, int64_t offset);
   Node<T>& node_mut(int32_t id) { return nodes_[static_cast<size_t>(id)]; }
   T* value(int32_t id) { return nodes_[static_cast<size_t>(id)].value; }
   // The gradient buffer of node id, zero-filled on first use; null if the node needs no gradient.

@@ -21,13 +21,10 @@ void select_time_backward(Tape<T>& tape, const Record<T>& r) {
   }
 }
 
-// y = x[begin:end]: dx[begin:end] += dy.  aux[0] = offset of begin in elements
+// y = x[begin:end] and reshape: y's value and gradient alias x's (Tape::make_alias), so
+// dx[begin:end] += dy has already happened in place. Nothing left to do.
 template <class T>
-void slice_rows_backward(Tape<T>& tape, const Record<T>& r) {
-  T* dx = tape.grad(r.in[0]) + r.aux[0];
-  const Node<T>& y = tape.node(r.out);
-  for (int64_t i = 0; i < y.shape.size(); ++i) dx[i] += y.grad[i];
-}
+void alias_backward(Tape<T>&, const Record<T>&) {}
 
 // y[i] = x[rows[i]]: dx[rows[i]] += dy[i].  extra = rows, aux[0] = row size
 template <class T>
@@ -79,7 +76,7 @@ void embedding_backward(Tape<T>& tape, const Record<T>& r) {
     for (int64_t j = 0; j < e; ++j) dw[ids[i] * e + j] += y.grad[i * e + j];
 }
 
-// y = [x_0; x_1; ...] along the first axis: dx_k += dy[rows of x_k].  Also reshape (one input).
+// y = [x_0; x_1; ...] along the first axis: dx_k += dy[rows of x_k].
 template <class T>
 void concat_rows_backward(Tape<T>& tape, const Record<T>& r) {
   const T* dy = tape.node(r.out).grad;
@@ -130,8 +127,8 @@ Var<T> slice_rows(const Var<T>& x, int64_t begin, int64_t end) {
                      ") do not fit input " + s.str());
   const int64_t w = s.size() / (s[0] ? s[0] : 1);
   s.dims[0] = end - begin;
-  Var<T> y = tape.make_view(s, OpKind::SliceRows, x.data() + begin * w);  // contiguous rows: no copy
-  if (Record<T>* r = tape.record(OpKind::SliceRows, &slice_rows_backward<T>, y, {x.id()}, 0)) r->aux[0] = begin * w;
+  Var<T> y = tape.make_alias(s, OpKind::SliceRows, x.id(), begin * w);  // contiguous rows: no copy
+  if (Record<T>* r = tape.record(OpKind::SliceRows, &alias_backward<T>, y, {x.id()}, 0)) r->aux[0] = begin * w;
   return y;
 }
 
@@ -251,8 +248,8 @@ Var<T> reshape(const Var<T>& x, const Shape& shape) {
   Tape<T>& tape = x.tape();
   tape.check(x, "reshape");
   if (shape.size() != x.size()) throw_shape("reshape", "element counts differ", x.shape(), shape);
-  Var<T> y = tape.make_view(shape, OpKind::Reshape, x.data());  // same storage, new shape
-  tape.record(OpKind::Reshape, &concat_rows_backward<T>, y, {x.id()}, 0);
+  Var<T> y = tape.make_alias(shape, OpKind::Reshape, x.id(), 0);  // same storage, new shape
+  tape.record(OpKind::Reshape, &alias_backward<T>, y, {x.id()}, 0);
   return y;
 }
 
