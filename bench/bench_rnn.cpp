@@ -1,0 +1,283 @@
+// bench_rnn: times reel's VanillaRNN<float> at one shape and prints one JSON line per metric.
+// bench/torch_rnn_bench.py is the same benchmark for nn.RNN; bench/run_benchmarks.py runs both over
+// the grid and writes the comparison table.
+//
+// Metrics (--metric all, or a comma list):
+//   peak_mib          forward + backward of the sum of all hidden states, 2 iterations, measured FIRST
+//                     in this fresh process: VmHWM - VmRSS from /proc/self/status, after the model and
+//                     input exist and the high-water mark is reset (echo 5 > /proc/self/clear_refs).
+//                     The tape's own TapeStats::peak_bytes is reported beside it.
+//   forward           forward_sequence under NoGradGuard (inference: nothing recorded).
+//   forward_backward  forward, loss = sum(stack_time(h_1..h_T)), backward.
+//   train_step        forward, Linear head on h_T (10 classes), cross_entropy, backward, SGD step,
+//                     zero_grad.
+//   sgemm             raw reel::blas::gemm at the forward's shapes: the recurrent (B×d)·(d×d) and the
+//                     input projection (B·T×n)·(n×d); "floor_ms" = one input GEMM + T recurrent GEMMs,
+//                     the time a forward would take if it were nothing but its GEMMs.
+// Each timed metric: --warmup untimed iterations, then --reps timed ones; median, min and max ms.
+// One Tape is reused with clear() between iterations (reel's steady state).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "examples/example_common.h"
+#include "framework/blas.h"
+#include "framework/ops.h"
+#include "framework/optim/optimizer.h"
+#include "framework/rng.h"
+#include "framework/tape.h"
+#include "models/linear.h"
+#include "models/vanilla_rnn.h"
+
+using namespace reel;
+using reel::examples::JsonLine;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Timing {
+  double median = 0, min = 0, max = 0;
+  std::vector<double> samples;  // in run order
+};
+
+Timing summarize(const std::vector<double>& samples) {
+  std::vector<double> ms = samples;
+  std::sort(ms.begin(), ms.end());
+  Timing t;
+  t.samples = samples;
+  const size_t n = ms.size();
+  t.median = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+  t.min = ms.front();
+  t.max = ms.back();
+  return t;
+}
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// warmup untimed runs, then up to reps timed ones. A budget (max_s > 0) bounds pathological cases:
+// warm-up stops once it has used max_s; timing stops once it has used max_s and has 3 samples, or
+// has used 3·max_s and has 1. bench/torch_rnn_bench.py applies the same rule.
+Timing time_it(int warmup, int reps, double max_s, const std::function<void()>& fn) {
+  const double budget_ms = max_s * 1000.0;
+  const auto w0 = Clock::now();
+  for (int i = 0; i < warmup; ++i) {
+    fn();
+    if (budget_ms > 0 && ms_since(w0) > budget_ms) break;
+  }
+  std::vector<double> ms;
+  ms.reserve(static_cast<size_t>(reps));
+  double total = 0;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = Clock::now();
+    fn();
+    ms.push_back(ms_since(t0));
+    total += ms.back();
+    if (budget_ms > 0 && ((total > budget_ms && ms.size() >= 3) || total > 3 * budget_ms)) break;
+  }
+  return summarize(ms);
+}
+
+std::string json_array(const std::vector<double>& v) {
+  std::string s = "[";
+  char buf[32];
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::snprintf(buf, sizeof(buf), "%s%.4f", i ? "," : "", v[i]);
+    s += buf;
+  }
+  return s + "]";
+}
+
+// kB value of a "Key:   123 kB" line of /proc/self/status; -1 if absent.
+double proc_status_kb(const std::string& key) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1));
+  return -1;
+}
+
+bool reset_hwm() {
+  std::ofstream f("/proc/self/clear_refs");
+  if (!f) return false;
+  f << "5";
+  f.flush();
+  return static_cast<bool>(f);
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    if (c == '\n') { o += "\\n"; continue; }
+    o += c;
+  }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Cli cli("bench_rnn", "Times reel's VanillaRNN (forward, forward+backward, training step, peak memory, raw sgemm) "
+                       "at one shape; one JSON line per metric.");
+  cli.option("batch", "32", "batch size B")
+      .option("seq", "100", "sequence length T")
+      .option("hidden", "256", "hidden size d")
+      .option("input", "100", "input size n")
+      .option("classes", "10", "classes of the training step's linear head")
+      .option("threads", "1", "OpenBLAS threads (blas::set_threads)")
+      .option("reps", "10", "timed repetitions per metric")
+      .option("warmup", "2", "untimed warm-up repetitions per metric")
+      .option("max-seconds", "0", "per-metric time budget in s (0: none); reps then stop early, >= 3 kept")
+      .option("metric", "all", "all, or a comma list of peak_mib,forward,forward_backward,train_step,sgemm")
+      .option("seed", "1", "random seed");
+  return examples::run_main(cli, argc, argv, [&]() -> int {
+    const int64_t B = cli.integer("batch"), Tn = cli.integer("seq"), d = cli.integer("hidden"),
+                  n = cli.integer("input"), C = cli.integer("classes");
+    const int reps = static_cast<int>(cli.integer("reps")), warmup = static_cast<int>(cli.integer("warmup"));
+    const int threads = static_cast<int>(cli.integer("threads"));
+    const double max_s = cli.number("max-seconds");
+    if (B < 1 || Tn < 1 || d < 1 || n < 1 || C < 2 || reps < 1 || warmup < 0)
+      throw UsageError("bench_rnn: batch, seq, hidden, input, reps must be >= 1, classes >= 2, warmup >= 0");
+    std::vector<std::string> metrics = split(cli.str("metric"));
+    if (metrics.size() == 1 && metrics[0] == "all")
+      metrics = {"peak_mib", "forward", "forward_backward", "train_step", "sgemm"};
+    for (const auto& m : metrics)
+      if (m != "peak_mib" && m != "forward" && m != "forward_backward" && m != "train_step" && m != "sgemm")
+        throw UsageError("bench_rnn: unknown metric '" + m + "'");
+    // peak_mib must run first: the process is fresh only once.
+    std::stable_partition(metrics.begin(), metrics.end(), [](const std::string& m) { return m == "peak_mib"; });
+
+    // ---- setup: model, head, optimizer, data (all before any measurement)
+    Rng rng(static_cast<uint64_t>(cli.integer("seed")));
+    ParameterStore<float> store;
+    RNNConfig cfg;
+    cfg.input_dim = n;
+    cfg.hidden_dim = d;
+    cfg.output_dim = 0;
+    VanillaRNN<float> rnn(store, cfg, rng);
+    Linear<float> head(store, d, C, rng, "head");
+    SGD<float> sgd(store.all(), SGDOptions{0.01});
+    std::vector<float> x(static_cast<size_t>(B * Tn * n));
+    for (float& v : x) v = static_cast<float>(rng.normal());
+    std::vector<int64_t> targets(static_cast<size_t>(B));
+    for (int64_t& t : targets) t = static_cast<int64_t>(rng.below(static_cast<uint64_t>(C)));
+    const Shape xshape{B, Tn, n};
+    Tape<float> tape;
+    volatile float sink = 0;  // keeps results observably used
+
+    auto forward = [&] {
+      tape.clear();
+      NoGradGuard<float> ng(tape);
+      auto seq = rnn.forward_sequence(tape, tape.input(x.data(), xshape));
+      sink = seq.final_hidden.data()[0];
+    };
+    auto forward_backward = [&] {
+      tape.clear();
+      auto seq = rnn.forward_sequence(tape, tape.input(x.data(), xshape));
+      Var<float> loss = sum(stack_time(seq.hidden_states));
+      tape.backward(loss);
+      sink = loss.item();
+    };
+    auto train_step = [&] {
+      tape.clear();
+      auto seq = rnn.forward_sequence(tape, tape.input(x.data(), xshape));
+      Var<float> loss = cross_entropy(head.forward(tape, seq.final_hidden), targets);
+      tape.backward(loss);
+      sgd.step();
+      store.zero_grad();
+      sink = loss.item();
+    };
+
+    const std::string kernel = json_escape(blas::describe());
+    auto line = [&](const std::string& metric) {
+      JsonLine j;
+      j.add("side", std::string("reel")).add("metric", metric).add("batch", B).add("seq_len", Tn).add("hidden", d)
+          .add("input", n).add("threads", static_cast<int64_t>(threads)).add("reps", static_cast<int64_t>(reps))
+          .add("warmup", static_cast<int64_t>(warmup));
+      return j;
+    };
+    const double fwd_flops = 2.0 * static_cast<double>(B) * static_cast<double>(Tn) *
+                             (static_cast<double>(n) * static_cast<double>(d) + static_cast<double>(d) * static_cast<double>(d));
+
+    for (const std::string& m : metrics) {
+      if (m == "peak_mib") {
+        const bool reset = reset_hwm();
+        const double base_kb = proc_status_kb("VmRSS");
+        TapeStats st;
+        for (int i = 0; i < 2; ++i) {  // the first iteration grows the arenas; the second is steady state
+          forward_backward();
+          st = tape.stats();
+        }
+        const double mib = 1024.0 * 1024.0;
+        const double hwm_kb = proc_status_kb("VmHWM");
+        store.zero_grad();
+        JsonLine j = line(m);
+        j.add("peak_mib", (hwm_kb - base_kb) / 1024.0)
+            .add("vmhwm_mib", hwm_kb / 1024.0)
+            .add("baseline_rss_mib", base_kb / 1024.0)
+            .add("tape_peak_mib", static_cast<double>(st.peak_bytes) / mib)
+            .add("tape_value_mib", static_cast<double>(st.value_bytes) / mib)
+            .add("tape_grad_mib", static_cast<double>(st.grad_bytes) / mib)
+            .add("tape_saved_mib", static_cast<double>(st.saved_bytes) / mib)
+            .add("tape_capacity_mib", static_cast<double>(st.capacity_bytes) / mib)
+            .add("hwm_reset", static_cast<int64_t>(reset))
+            .add("kernel", kernel);
+        j.print();
+      } else if (m == "sgemm") {
+        std::vector<float> h(static_cast<size_t>(B * d), 0.5f), w(static_cast<size_t>(d * d), 0.01f),
+            out(static_cast<size_t>(B * d)), xp(static_cast<size_t>(B * Tn * d)), wx(static_cast<size_t>(n * d), 0.01f);
+        // Recurrent GEMM: T of them per rep, as in one forward.
+        const Timing rec = time_it(warmup, reps, max_s, [&] {
+          for (int64_t t = 0; t < Tn; ++t)
+            blas::gemm(false, false, B, d, d, 1.0f, h.data(), d, w.data(), d, 0.0f, out.data(), d);
+          sink = out[0];
+        });
+        const Timing inp = time_it(warmup, reps, max_s, [&] {
+          blas::gemm(false, false, B * Tn, d, n, 1.0f, x.data(), n, wx.data(), d, 0.0f, xp.data(), d);
+          sink = xp[0];
+        });
+        const double rec_flops = 2.0 * static_cast<double>(B) * static_cast<double>(d) * static_cast<double>(d) *
+                                 static_cast<double>(Tn);
+        const double inp_flops = 2.0 * static_cast<double>(B * Tn) * static_cast<double>(n) * static_cast<double>(d);
+        JsonLine j = line(m);
+        j.add("recurrent_gflops", rec_flops / (rec.median * 1e6))
+            .add("input_gflops", inp_flops / (inp.median * 1e6))
+            .add("floor_ms", rec.median + inp.median)
+            .add("floor_gflops", fwd_flops / ((rec.median + inp.median) * 1e6))
+            .add("recurrent_ms_per_step", rec.median / static_cast<double>(Tn))
+            .add("kernel", kernel);
+        j.print();
+      } else {
+        const auto& fn = m == "forward" ? std::function<void()>(forward)
+                         : m == "forward_backward" ? std::function<void()>(forward_backward)
+                                                   : std::function<void()>(train_step);
+        store.zero_grad();
+        const Timing t = time_it(warmup, reps, max_s, fn);
+        store.zero_grad();
+        JsonLine j = line(m);
+        j.add("median_ms", t.median).add("min_ms", t.min).add("max_ms", t.max)
+            .add("reps_done", static_cast<int64_t>(t.samples.size())).raw("samples_ms", json_array(t.samples));
+        if (m == "forward") j.add("gflops", fwd_flops / (t.median * 1e6));
+        j.add("kernel", kernel);
+        j.print();
+      }
+    }
+    (void)sink;
+    return 0;
+  });
+}

@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Runs reel (bench_rnn) and PyTorch (torch_rnn_bench.py) side by side over the benchmark grid and
+writes one comparison table: results.csv, results.md and raw.jsonl in --out (default bench/results).
+
+Grid (from the reference's profile_rnn_forward): input 100, batch 32, hidden {128,256,512,1024} x
+seq_len {50,100,200,500}, plus batch 1 and batch 128 at hidden 256, seq 100; threads 1 and 2.
+--quick: batch 32, hidden {128,512}, seq 100 (under two minutes).
+
+Every measurement runs in a fresh process, one per (point, threads, side/configuration), in the order
+reel, PyTorch best, PyTorch as installed, so that machine noise hits all three alike:
+  reel               build*/bench/bench_rnn --threads N (blas::set_threads, denormals flushed)
+  PyTorch best       OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE=SkylakeX, torch.set_flush_denormal(True)
+  PyTorch installed  the default environment
+Both PyTorch configurations call torch.set_num_threads(N) and set the OpenBLAS pool torch's GEMMs
+use to N threads (torch.set_num_threads alone leaves it at the core count).
+
+CSV: batch,seq_len,hidden,threads,metric,reel_ms,pytorch_ms,pytorch_installed_ms,ratio with metric in
+forward, forward_backward, train_step (median ms) and peak_mib (MiB, in the *_ms columns);
+pytorch_ms = PyTorch best configuration; ratio = reel / PyTorch best (< 1: reel is faster/smaller).
+"""
+import argparse
+import csv
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+METRICS = ["forward", "forward_backward", "train_step", "peak_mib"]
+BEST_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_CORETYPE": "SkylakeX"}
+# Variables the bench itself controls: removed from every child's environment.
+CONTROLLED = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY",
+              "OPENBLAS_CORETYPE", "GOTO_NUM_THREADS"]
+
+
+def grid(quick):
+    if quick:
+        return [(32, 100, 128), (32, 100, 512)]
+    pts = [(32, t, h) for h in (128, 256, 512, 1024) for t in (50, 100, 200, 500)]
+    return pts + [(1, 100, 256), (128, 100, 256)]
+
+
+def reps_for(b, t, h, quick, reps, warmup):
+    """Same reps for both sides: ~1 s of timed training steps per metric, 5..25 reps."""
+    if reps:
+        return reps, warmup
+    flops = 2.0 * b * t * (100 * h + h * h)
+    est_train_s = 3 * flops / 30e9 + 3 * b * t * 2e-6  # ~30 GFLOP/s plus per-step overhead
+    r = int(max(5, min(25, (1.0 if quick else 1.5) / max(est_train_s, 1e-4))))
+    return r, (1 if est_train_s > 1.0 else warmup)
+
+
+def pooled(recs):
+    """One record from the same measurement in several rounds: timings pooled over all samples,
+    peak and sgemm figures the median over rounds."""
+    recs = [r for r in recs if r]
+    if not recs:
+        return None
+    out = dict(recs[0])
+    if "samples_ms" in out:
+        ms = sorted(v for r in recs for v in r["samples_ms"])
+        out.update(median_ms=statistics.median(ms), min_ms=ms[0], max_ms=ms[-1], reps_done=len(ms), rounds=len(recs))
+        if "gflops" in out:
+            flops = 2.0 * out["batch"] * out["seq_len"] * (out["input"] * out["hidden"] + out["hidden"] ** 2)
+            out["gflops"] = flops / (out["median_ms"] * 1e6)
+    else:
+        for k, v in out.items():
+            if isinstance(v, float):
+                out[k] = statistics.median(r[k] for r in recs if k in r)
+        out["rounds"] = len(recs)
+    return out
+
+
+def find_binary(explicit):
+    if explicit:
+        return explicit
+    cands = [p for p in glob.glob(os.path.join(ROOT, "build*", "bench", "bench_rnn")) if os.access(p, os.X_OK)]
+    if not cands:
+        sys.exit("run_benchmarks: no build*/bench/bench_rnn; build first (cmake -S . -B build && make -C build bench_rnn) "
+                 "or pass --binary")
+    return max(cands, key=os.path.getmtime)
+
+
+def run(cmd, env, log):
+    child_env = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
+    child_env.update(env)
+    envs = " ".join("%s=%s" % kv for kv in sorted(env.items()))
+    line = (envs + " " if envs else "") + " ".join(shlex.quote(c) for c in cmd)
+    log.write("$ " + line + "\n")
+    p = subprocess.run(cmd, env=child_env, capture_output=True, text=True)
+    recs = []
+    for l in p.stdout.splitlines():
+        l = l.strip()
+        if l.startswith("{"):
+            try:
+                recs.append(json.loads(l))
+            except json.JSONDecodeError:
+                pass
+    if p.returncode != 0:
+        log.write("  exit %d: %s\n" % (p.returncode, p.stderr.strip()[-2000:]))
+        print("  FAILED (exit %d): %s" % (p.returncode, line), file=sys.stderr)
+    return recs
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+            return m.group(1).strip() if m else platform.processor()
+    except OSError:
+        return platform.processor()
+
+
+def fmt(v, nd=2):
+    if v is None:
+        return "—"
+    if abs(v) >= 100:
+        return "%.0f" % v
+    if abs(v) >= 10:
+        return "%.1f" % v
+    return "%.*f" % (nd, v)
+
+
+def spread(r):
+    if not r or "median_ms" not in r:
+        return "—"
+    cut = "*" if r.get("reps_done", 0) < r.get("reps", 0) * r.get("rounds", 1) else ""
+    return "%s (%s–%s)%s" % (fmt(r["median_ms"]), fmt(r["min_ms"]), fmt(r["max_ms"]), cut)
+
+
+def value(r, metric):
+    if not r:
+        return None
+    return r.get("peak_mib") if metric == "peak_mib" else r.get("median_ms")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="reel vs PyTorch RNN benchmark (see the module docstring)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"), help="output directory")
+    ap.add_argument("--quick", action="store_true", help="hidden 128 and 512, seq 100, batch 32 only")
+    ap.add_argument("--threads", default="1,2", help="comma list of thread counts")
+    ap.add_argument("--reps", type=int, default=0, help="timed reps per metric (default: by size, 5..15)")
+    ap.add_argument("--warmup", type=int, default=2, help="warm-up reps per metric")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run every process this many times (rotating the order); timings pooled over rounds")
+    ap.add_argument("--max-seconds", type=float, default=-1,
+                    help="per-metric time budget passed to both benches (default 3 with --quick, else 10)")
+    ap.add_argument("--binary", default="", help="bench_rnn executable (default: newest build*/bench/bench_rnn)")
+    ap.add_argument("--python", default="/usr/bin/python3", help="Python with torch")
+    ap.add_argument("--points", default="", help="override the grid: 'B:T:H,B:T:H,...'")
+    ap.add_argument("--docs", default="", help="also replace the results section of this markdown file "
+                    "(between <!-- results:begin --> and <!-- results:end -->)")
+    a = ap.parse_args()
+
+    binary = find_binary(a.binary)
+    torch_script = os.path.join(ROOT, "bench", "torch_rnn_bench.py")
+    threads = [int(t) for t in a.threads.split(",") if t]
+    points = ([tuple(int(v) for v in p.split(":")) for p in a.points.split(",")] if a.points else grid(a.quick))
+    os.makedirs(a.out, exist_ok=True)
+    log = open(os.path.join(a.out, "commands.log"), "w")
+    raw = open(os.path.join(a.out, "raw.jsonl"), "w")
+    t_start = time.time()
+    budget = a.max_seconds if a.max_seconds >= 0 else (3.0 if a.quick else 10.0)
+    gathered = {}  # (b,t,h,thr) -> {side: {metric: [record per round]}}
+    for rnd in range(a.rounds):
+        for (b, t, h) in points:
+            reps, warmup = reps_for(b, t, h, a.quick, a.reps, a.warmup)
+            for thr in threads:
+                common = ["--batch", str(b), "--seq", str(t), "--hidden", str(h), "--input", "100",
+                          "--threads", str(thr), "--reps", str(reps), "--warmup", str(warmup),
+                          "--max-seconds", str(budget), "--metric", "all"]
+                print("round %d  B=%d T=%d d=%d threads=%d reps=%d warmup=%d  [%.0fs]" % (
+                    rnd + 1, b, t, h, thr, reps, warmup, time.time() - t_start), flush=True)
+                sides = [
+                    ("reel", [binary] + common, {}),
+                    ("best", [a.python, torch_script] + common + ["--flush-denormal", "--config", "best"], BEST_ENV),
+                    ("installed", [a.python, torch_script] + common + ["--config", "installed"], {}),
+                ]
+                k = rnd % len(sides)
+                slot = gathered.setdefault((b, t, h, thr), {})
+                for name, cmd, env in sides[k:] + sides[:k]:  # rotate who goes first each round
+                    for r in run(cmd, env, log):
+                        r["side_config"] = name
+                        r["round"] = rnd + 1
+                        raw.write(json.dumps(r) + "\n")
+                        slot.setdefault(name, {}).setdefault(r["metric"], []).append(r)
+                    raw.flush()
+                got = {n: {m: pooled(v) for m, v in slot.get(n, {}).items()} for n in ("reel", "best")}
+                print("   " + "  ".join("%s %s/%s" % (m, fmt(value(got["reel"].get(m), m)),
+                                                      fmt(value(got["best"].get(m), m))) for m in METRICS)
+                      + "   (reel/PyTorch best)", flush=True)
+    results = {key: {n: {m: pooled(v) for m, v in slot.get(n, {}).items()} for n in ("reel", "best", "installed")}
+               for key, slot in gathered.items()}
+    elapsed = time.time() - t_start
+
+    # ---- CSV
+    rows = []
+    for (b, t, h, thr), sides in results.items():
+        for m in METRICS:
+            rv = value(sides["reel"].get(m), m)
+            pv = value(sides["best"].get(m), m)
+            iv = value(sides["installed"].get(m), m)
+            ratio = rv / pv if rv is not None and pv else None
+            rows.append(dict(batch=b, seq_len=t, hidden=h, threads=thr, metric=m,
+                             reel_ms="" if rv is None else "%.4f" % rv,
+                             pytorch_ms="" if pv is None else "%.4f" % pv,
+                             pytorch_installed_ms="" if iv is None else "%.4f" % iv,
+                             ratio="" if ratio is None else "%.4f" % ratio))
+    with open(os.path.join(a.out, "results.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["batch", "seq_len", "hidden", "threads", "metric", "reel_ms", "pytorch_ms",
+                                          "pytorch_installed_ms", "ratio"])
+        w.writeheader()
+        w.writerows(rows)
+
+    # ---- markdown
+    def first(side, key):
+        for sides in results.values():
+            for rec in sides[side].values():
+                if key in rec:
+                    return rec[key]
+        return "?"
+
+    cmd = "bench/run_benchmarks.py" + (" --quick" if a.quick else "") + \
+          ("" if a.threads == "1,2" else " --threads " + a.threads) + (" --reps %d" % a.reps if a.reps else "") + \
+          (" --rounds %d" % a.rounds if a.rounds != 1 else "") + \
+          (" --points " + a.points if a.points else "")
+    try:
+        rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
+                             text=True).stdout.strip() or "?"
+    except OSError:
+        rev = "?"
+    md = []
+    md.append("Measured %s on %s (%d cores, Linux %s, load average %.1f at the end), reel at git %s; "
+              "%d points x threads {%s}, %d round(s), %.0f s in all. Command: `%s`." % (
+                  datetime.date.today().isoformat(), cpu_model(), os.cpu_count() or 0, platform.release(),
+                  os.getloadavg()[0], rev, len(points), ",".join(map(str, threads)), a.rounds, elapsed, cmd))
+    md.append("")
+    md.append("- reel kernel: `%s`" % first("reel", "kernel"))
+    md.append("- PyTorch %s best configuration kernel (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_CORETYPE=SkylakeX, "
+              "set_flush_denormal): `%s`" % (first("best", "torch_version"), first("best", "kernel")))
+    md.append("- PyTorch as installed kernel (default environment): `%s`" % first("installed", "kernel"))
+    md.append("- Times: median of the timed reps after warm-up, in ms; spread = (min–max) over the same reps; "
+              "* = the per-metric time budget (%g s) cut the reps short (at least 3 kept unless one rep took "
+              "over 3x the budget). Peak: VmHWM − VmRSS (MiB) over 2 forward+backward iterations in a fresh "
+              "process, after the model and input exist and the high-water mark is reset; for reel the tape's "
+              "own TapeStats::peak_bytes (values + gradients) is shown beside it." % budget)
+    md.append("- Ratio = reel / PyTorch best: below 1 means reel is faster (or smaller).")
+    md.append("")
+    md.append("### Ratios (reel / PyTorch best)")
+    md.append("")
+    md.append("| batch | seq | hidden | threads | forward | fwd+bwd | train step | peak mem |")
+    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    ratio_of = {(int(r["batch"]), int(r["seq_len"]), int(r["hidden"]), int(r["threads"]), r["metric"]): r["ratio"]
+                for r in rows}
+    all_ratios = {m: [] for m in METRICS}
+    for (b, t, h, thr) in results:
+        cells = []
+        for m in METRICS:
+            v = ratio_of.get((b, t, h, thr, m), "")
+            cells.append("%.2f" % float(v) if v else "—")
+            if v:
+                all_ratios[m].append(float(v))
+        md.append("| %d | %d | %d | %d | %s |" % (b, t, h, thr, " | ".join(cells)))
+    md.append("")
+    md.append("Median ratio over the grid: " + ", ".join(
+        "%s %.2f (range %.2f–%.2f)" % (m, statistics.median(v), min(v), max(v)) for m, v in all_ratios.items() if v) + ".")
+    md.append("")
+    md.append("### Times (ms, median (min–max)) and peak memory (MiB)")
+    md.append("")
+    md.append("| batch | seq | hidden | threads | metric | reel | PyTorch best | PyTorch installed | ratio |")
+    md.append("|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    for (b, t, h, thr), sides in results.items():
+        for m in METRICS:
+            r, p, i = (sides[s].get(m) for s in ("reel", "best", "installed"))
+            rat = ratio_of.get((b, t, h, thr, m), "")
+            if m == "peak_mib":
+                rc = fmt(value(r, m)) + (" (tape %s)" % fmt(r["tape_peak_mib"]) if r and "tape_peak_mib" in r else "")
+                cells = [rc, fmt(value(p, m)), fmt(value(i, m))]
+            else:
+                cells = [spread(r), spread(p), spread(i)]
+            md.append("| %d | %d | %d | %d | %s | %s | %s |" % (b, t, h, thr, m, " | ".join(cells),
+                                                               "%.2f" % float(rat) if rat else "—"))
+    md.append("")
+    md.append("### Forward GFLOP/s (useful FLOPs 2·B·T·(n·d + d·d)) beside raw sgemm at the same shapes")
+    md.append("")
+    md.append("sgemm columns time reel::blas::gemm alone: the recurrent (B×d)·(d×d), the input projection "
+              "(B·T×n)·(n×d), and the forward's GEMM floor (one input GEMM + T recurrent GEMMs).")
+    md.append("")
+    md.append("| batch | seq | hidden | threads | reel fwd | PyTorch best fwd | PyTorch installed fwd | "
+              "sgemm recurrent | sgemm input | GEMM floor | reel / floor |")
+    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (b, t, h, thr), sides in results.items():
+        g = sides["reel"].get("sgemm", {})
+        rf = sides["reel"].get("forward", {}).get("gflops")
+        fl = g.get("floor_gflops")
+        md.append("| %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+            b, t, h, thr, fmt(rf, 1), fmt(sides["best"].get("forward", {}).get("gflops"), 1),
+            fmt(sides["installed"].get("forward", {}).get("gflops"), 1), fmt(g.get("recurrent_gflops"), 1),
+            fmt(g.get("input_gflops"), 1), fmt(fl, 1), "%.0f%%" % (100 * rf / fl) if rf and fl else "—"))
+    md_text = "\n".join(md) + "\n"
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write(md_text)
+    print()
+    print(md_text)
+    print("wrote %s/{results.csv,results.md,raw.jsonl,commands.log}" % a.out)
+
+    if a.docs:
+        with open(a.docs) as f:
+            doc = f.read()
+        begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+        if begin in doc and end in doc:
+            doc = doc[:doc.index(begin) + len(begin)] + "\n" + md_text + doc[doc.index(end):]
+            with open(a.docs, "w") as f:
+                f.write(doc)
+            print("updated", a.docs)
+        else:
+            print("run_benchmarks: %s has no %s ... %s section; not updated" % (a.docs, begin, end), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
