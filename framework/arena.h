@@ -48,6 +48,13 @@ class Arena {
     current_ = used_ = capacity_ = 0;
   }
 
+  // Whether p points into one of this arena's blocks.
+  bool owns(const T* p) const {
+    for (const Block& b : blocks_)
+      if (p >= b.data.get() && p < b.data.get() + b.size) return true;
+    return false;
+  }
+
   size_t used_bytes() const { return used_ * sizeof(T); }
   size_t capacity_bytes() const { return capacity_ * sizeof(T); }
   size_t peak_bytes() const { return peak_ * sizeof(T); }

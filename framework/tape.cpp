@@ -183,9 +183,13 @@ Record<T>* Tape<T>::record_n(OpKind kind, typename Record<T>::Backward bw, const
   r.kind = kind;
   r.out = out.id();
   r.n_in = n;
-  int32_t* ins = index_.alloc(static_cast<size_t>(n));
-  std::copy_n(inputs, n, ins);
-  r.in = ins;
+  if (index_.owns(inputs)) {
+    r.in = inputs;  // already in tape storage (node_ids())
+  } else {
+    int32_t* ins = index_.alloc(static_cast<size_t>(n));
+    std::copy_n(inputs, n, ins);
+    r.in = ins;
+  }
   r.saved_bytes = saved_bytes;
   records_.push_back(r);
   return &records_.back();

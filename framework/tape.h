@@ -163,6 +163,7 @@ class Tape {
   T* grad_for_write(int32_t id, bool* fresh);
   T* scratch(size_t n) { return values_.alloc(n); }            // lives until clear()
   int64_t* ints(size_t n) { return ints_.alloc(n); }           // lives until clear()
+  int32_t* node_ids(size_t n) { return index_.alloc(n); }      // lives until clear(); record_n keeps it
   // Records an op if grad mode is on and any input needs a gradient.
   Record<T>* record(OpKind kind, typename Record<T>::Backward bw, const Var<T>& out,
                     std::initializer_list<int32_t> inputs, size_t saved_bytes);

@@ -170,15 +170,12 @@ Var<T> stack_time(const std::vector<Var<T>>& steps) {
   const int64_t B = s0[0], F = s0[1], Tn = static_cast<int64_t>(steps.size());
   Var<T> y = tape.make(Shape{B, Tn, F}, OpKind::Stack, false);
   T* out = y.data();
-  int32_t* ids = nullptr;
-  std::vector<int32_t> tmp;  // small: one id per step
-  tmp.reserve(steps.size());
+  int32_t* ids = tape.node_ids(steps.size());  // tape storage: no heap allocation per call
   for (int64_t t = 0; t < Tn; ++t) {
     const T* in = steps[static_cast<size_t>(t)].data();
     for (int64_t b = 0; b < B; ++b) std::memcpy(out + (b * Tn + t) * F, in + b * F, static_cast<size_t>(F) * sizeof(T));
-    tmp.push_back(steps[static_cast<size_t>(t)].id());
+    ids[t] = steps[static_cast<size_t>(t)].id();
   }
-  ids = tmp.data();
   tape.record_n(OpKind::Stack, &stack_time_backward<T>, y, ids, static_cast<int32_t>(Tn), 0);
   return y;
 }
@@ -191,15 +188,15 @@ Var<T> concat(const std::vector<Var<T>>& xs) {
   if (s.rank < 1) throw ShapeError("concat: inputs need an axis, got " + s.str());
   const int64_t rows = s.rows();
   int64_t w = 0;
-  std::vector<int32_t> ids;
-  ids.reserve(xs.size());
+  int32_t* ids = tape.node_ids(xs.size());
+  int32_t n_ids = 0;
   for (const Var<T>& x : xs) {
     Shape a = x.shape(), b = s;
     a.dims[static_cast<size_t>(a.rank - 1)] = 0;
     b.dims[static_cast<size_t>(b.rank - 1)] = 0;
     if (a != b) throw_shape("concat", "shapes differ outside the last axis", s, x.shape());
     w += x.shape().last();
-    ids.push_back(x.id());
+    ids[n_ids++] = x.id();
   }
   s.dims[static_cast<size_t>(s.rank - 1)] = w;
   Var<T> y = tape.make(s, OpKind::Concat, false);
@@ -211,7 +208,7 @@ Var<T> concat(const std::vector<Var<T>>& xs) {
     for (int64_t i = 0; i < rows; ++i) std::memcpy(out + i * w + col, in + i * wk, static_cast<size_t>(wk) * sizeof(T));
     col += wk;
   }
-  tape.record_n(OpKind::Concat, &concat_backward<T>, y, ids.data(), static_cast<int32_t>(ids.size()), 0);
+  tape.record_n(OpKind::Concat, &concat_backward<T>, y, ids, n_ids, 0);
   return y;
 }
 
@@ -222,15 +219,15 @@ Var<T> concat_rows(const std::vector<Var<T>>& xs) {
   Shape s = xs[0].shape();
   if (s.rank < 1) throw ShapeError("concat_rows: inputs need a row axis, got " + s.str());
   int64_t rows = 0;
-  std::vector<int32_t> ids;
-  ids.reserve(xs.size());
+  int32_t* ids = tape.node_ids(xs.size());
+  int32_t n_ids = 0;
   for (const Var<T>& x : xs) {
     Shape a = x.shape(), b = s;
     if (a.rank != b.rank) throw_shape("concat_rows", "ranks differ", s, a);
     a.dims[0] = b.dims[0] = 0;
     if (a != b) throw_shape("concat_rows", "shapes differ outside the first axis", s, x.shape());
     rows += x.shape()[0];
-    ids.push_back(x.id());
+    ids[n_ids++] = x.id();
   }
   s.dims[0] = rows;
   Var<T> y = tape.make(s, OpKind::ConcatRows, false);
@@ -239,7 +236,7 @@ Var<T> concat_rows(const std::vector<Var<T>>& xs) {
     std::memcpy(out, x.data(), static_cast<size_t>(x.size()) * sizeof(T));
     out += x.size();
   }
-  tape.record_n(OpKind::ConcatRows, &concat_rows_backward<T>, y, ids.data(), static_cast<int32_t>(ids.size()), 0);
+  tape.record_n(OpKind::ConcatRows, &concat_rows_backward<T>, y, ids, n_ids, 0);
   return y;
 }
 
