@@ -2,6 +2,8 @@
 // writes, seal) is checkpoint_file.cpp; inspection, load_model and rotation are checkpoint_tools.cpp.
 #include "framework/checkpoint.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "framework/checkpoint_detail.h"
@@ -83,11 +85,16 @@ void save_checkpoint(const std::string& path, const ParameterStore<T>& store, co
     }
     h5::Location progress = f.create_group("progress");
     write_progress(progress, state);
-    if (vocab) {
+    if (vocab) {  // UTF-8 words joined by '\n' as bytes: no variable-length HDF5 data (see hdf5_file.h)
+      std::string joined;
+      for (const auto& w : vocab->words()) {
+        if (w.find('\n') != std::string::npos) throw UsageError("save_checkpoint: a vocabulary word contains a newline");
+        joined += (joined.empty() ? "" : "\n") + w;
+      }
       h5::Location v = f.create_group("vocab");
-      v.write_strings("words", vocab->words());
-      v.set_attr("lowercase", static_cast<int64_t>(vocab->lowercase()));
+      v.write("words", {static_cast<int64_t>(joined.size())}, reinterpret_cast<const uint8_t*>(joined.data()));
       v.set_attr("size", vocab->size());
+      v.set_attr("lowercase", static_cast<int64_t>(vocab->lowercase()));
     }
   });
   spdlog::debug("checkpoint: saved {} ({} parameters{})", path, store.count(), opt ? ", optimizer state" : "");

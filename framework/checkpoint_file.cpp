@@ -187,7 +187,7 @@ h5::File open_verified(const std::string& path, Verified* info) {
   try {
     return h5::File::open(path);
   } catch (const h5::HDF5Error& e) {
-    throw CheckpointError(std::string("not a readable HDF5 file: ") + e.what());
+    throw CheckpointError(e.what());  // "path: cannot open as an HDF5 file (HDF5: ...)"
   }
 }
 

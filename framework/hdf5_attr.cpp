@@ -28,9 +28,14 @@ static void write_attr(Location& loc, hid_t loc_id, const std::string& key, cons
 }
 
 void Location::set_attr(const std::string& k, const std::string& v, const std::string& o) {
-  Id type = vlen_string_type(describe(o));
-  const char* p = v.c_str();
-  write_attr(*this, id(), k, o, type, &p);
+  const std::string where = describe(o) + "@" + k;
+  Id type(H5Tcopy(H5T_C_S1), H5Tclose, where, "cannot make a string type");
+  check(H5Tset_size(type, std::max<size_t>(v.size(), 1)), where, "cannot make a string type");
+  check(H5Tset_strpad(type, H5T_STR_NULLPAD), where, "cannot make a string type");
+  check(H5Tset_cset(type, H5T_CSET_UTF8), where, "cannot make a string type");
+  std::string buf = v;
+  buf.resize(std::max<size_t>(v.size(), 1), '\0');
+  write_attr(*this, id(), k, o, type, buf.data());
 }
 void Location::set_attr(const std::string& k, const char* v, const std::string& o) { set_attr(k, std::string(v), o); }
 void Location::set_attr(const std::string& k, int64_t v, const std::string& o) { write_attr(*this, id(), k, o, H5T_NATIVE_INT64, &v); }
@@ -39,7 +44,7 @@ void Location::set_attr(const std::string& k, double v, const std::string& o) { 
 bool Location::has_attr(const std::string& key, const std::string& object) const {
   if (object != "." && !has(object)) return false;
   const htri_t e = H5Aexists_by_name(id(), object.c_str(), key.c_str(), H5P_DEFAULT);
-  H5Eclear2(H5E_DEFAULT);
+  if (e < 0) fail(describe(object) + "@" + key, "cannot look up the attribute");
   return e > 0;
 }
 
@@ -67,19 +72,16 @@ std::string Location::attr_string(const std::string& key, const std::string& obj
   Id a = open_attr(*this, id(), key, object);
   Id ftype(H5Aget_type(a), H5Tclose, where, "cannot read the type");
   if (H5Tget_class(ftype) != H5T_STRING) throw HDF5Error(where + ": expected a string, found " + dtype_name(classify(ftype)));
+  // A string's memory type is its file type (same character set and padding: no conversion).
   if (H5Tis_variable_str(ftype) > 0) {
-    Id mtype = vlen_string_type(where);
     char* p = nullptr;
-    check(H5Aread(a, mtype, &p), where, "cannot read the attribute");
+    check(H5Aread(a, ftype, &p), where, "cannot read the attribute");
     std::string s = p ? p : "";
     if (p) H5free_memory(p);
     return s;
   }
-  const size_t len = H5Tget_size(ftype);
-  Id mtype(H5Tcopy(H5T_C_S1), H5Tclose, where, "cannot make a string type");
-  check(H5Tset_size(mtype, len), where, "cannot make a string type");
-  std::string buf(len, '\0');
-  check(H5Aread(a, mtype, buf.data()), where, "cannot read the attribute");
+  std::string buf(H5Tget_size(ftype), '\0');
+  check(H5Aread(a, ftype, buf.data()), where, "cannot read the attribute");
   return buf.substr(0, buf.find('\0'));
 }
 

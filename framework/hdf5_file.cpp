@@ -46,35 +46,31 @@ int64_t Location::id() const {
   return h_->id();
 }
 
+// Lookups fail loudly: a damaged object header must not read as "absent".
 bool Location::has(const std::string& name) const {
   const hid_t loc = id();
   if (name.empty()) return false;
-  std::string prefix;
   size_t start = 0;
   while (true) {  // every component must exist, or H5Lexists fails
     const size_t slash = name.find('/', start);
-    prefix = name.substr(0, slash);
+    const std::string prefix = name.substr(0, slash);
     const htri_t e = H5Lexists(loc, prefix.c_str(), H5P_DEFAULT);
-    H5Eclear2(H5E_DEFAULT);
-    if (e <= 0) return false;
+    if (e < 0) fail(describe(prefix), "cannot look up");
+    if (e == 0) return false;
     if (slash == std::string::npos) return true;
     start = slash + 1;
   }
 }
 
-static H5I_type_t object_type(hid_t loc, const std::string& name) {
-  const hid_t o = H5Oopen(loc, name.c_str(), H5P_DEFAULT);
-  if (o < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return H5I_BADID;
-  }
+static H5I_type_t object_type(const Location& l, hid_t loc, const std::string& name) {
+  Id o(H5Oopen(loc, name.c_str(), H5P_DEFAULT), H5Oclose, l.describe(name), "cannot open");
   const H5I_type_t t = H5Iget_type(o);
-  H5Oclose(o);
+  if (t == H5I_BADID) fail(l.describe(name), "cannot tell what kind of object it is");
   return t;
 }
 
-bool Location::is_group(const std::string& name) const { return has(name) && object_type(id(), name) == H5I_GROUP; }
-bool Location::is_dataset(const std::string& name) const { return has(name) && object_type(id(), name) == H5I_DATASET; }
+bool Location::is_group(const std::string& name) const { return has(name) && object_type(*this, id(), name) == H5I_GROUP; }
+bool Location::is_dataset(const std::string& name) const { return has(name) && object_type(*this, id(), name) == H5I_DATASET; }
 
 std::vector<std::string> Location::children() const {
   std::vector<std::string> names;
@@ -122,16 +118,7 @@ void Location::write(const std::string& n, const std::vector<int64_t>& d, const 
 void Location::write(const std::string& n, const std::vector<int64_t>& d, const double* p) { write_dataset(id(), describe(n), n, d, p, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE); }
 void Location::write(const std::string& n, const std::vector<int64_t>& d, const int64_t* p) { write_dataset(id(), describe(n), n, d, p, H5T_STD_I64LE, H5T_NATIVE_INT64); }
 void Location::write(const std::string& n, const std::vector<int64_t>& d, const uint64_t* p) { write_dataset(id(), describe(n), n, d, p, H5T_STD_U64LE, H5T_NATIVE_UINT64); }
-
-void Location::write_strings(const std::string& name, const std::vector<std::string>& values) {
-  const std::string where = describe(name);
-  Id type = vlen_string_type(where);
-  Id space = make_space({static_cast<int64_t>(values.size())}, where);
-  Id ds(H5Dcreate2(id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose, where, "cannot create the dataset");
-  std::vector<const char*> ptrs;
-  for (const auto& s : values) ptrs.push_back(s.c_str());
-  if (!ptrs.empty()) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), where, "cannot write the strings");
-}
+void Location::write(const std::string& n, const std::vector<int64_t>& d, const uint8_t* p) { write_dataset(id(), describe(n), n, d, p, H5T_STD_U8LE, H5T_NATIVE_UINT8); }
 
 DatasetInfo Location::info(const std::string& name) const {
   const std::string where = describe(name);
@@ -165,36 +152,7 @@ void Location::read(const std::string& n, float* o, int64_t c) const { read_data
 void Location::read(const std::string& n, double* o, int64_t c) const { read_dataset(*this, id(), n, o, c, H5T_NATIVE_DOUBLE, true); }
 void Location::read(const std::string& n, int64_t* o, int64_t c) const { read_dataset(*this, id(), n, o, c, H5T_NATIVE_INT64, false); }
 void Location::read(const std::string& n, uint64_t* o, int64_t c) const { read_dataset(*this, id(), n, o, c, H5T_NATIVE_UINT64, false); }
-
-std::vector<std::string> Location::read_strings(const std::string& name) const {
-  const std::string where = describe(name);
-  const DatasetInfo inf = info(name);
-  if (inf.dtype != DType::String || inf.dims.size() != 1) throw HDF5Error(where + ": expected a 1-d dataset of strings");
-  const size_t n = static_cast<size_t>(inf.dims[0]);
-  std::vector<std::string> out;
-  if (n == 0) return out;
-  Id ds(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, where, "cannot open the dataset");
-  Id ftype(H5Dget_type(ds), H5Tclose, where, "cannot read the type");
-  if (H5Tis_variable_str(ftype) > 0) {
-    Id mtype = vlen_string_type(where);
-    Id space(H5Dget_space(ds), H5Sclose, where, "cannot read the dataspace");
-    std::vector<char*> ptrs(n, nullptr);
-    check(H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), where, "cannot read the strings");
-    for (char* p : ptrs) out.emplace_back(p ? p : "");
-    H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, ptrs.data());
-  } else {
-    const size_t len = H5Tget_size(ftype);
-    Id mtype(H5Tcopy(H5T_C_S1), H5Tclose, where, "cannot make a string type");
-    check(H5Tset_size(mtype, len), where, "cannot make a string type");
-    std::vector<char> buf(n * len);
-    check(H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), where, "cannot read the strings");
-    for (size_t i = 0; i < n; ++i) {
-      const char* s = buf.data() + i * len;
-      out.emplace_back(s, static_cast<size_t>(std::find(s, s + len, '\0') - s));
-    }
-  }
-  return out;
-}
+void Location::read(const std::string& n, uint8_t* o, int64_t c) const { read_dataset(*this, id(), n, o, c, H5T_NATIVE_UINT8, false); }
 
 // ---- files
 

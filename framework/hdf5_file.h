@@ -3,6 +3,10 @@
 // attributes. It is what checkpoints are written with, and what tests use to craft HDF5 files;
 // hdf5.h stays out of this header (handles are plain int64_t, HDF5's hid_t).
 //
+// No variable-length data is written: HDF5 1.10 keeps it in the global heap, which carries no
+// checksum, and parsing a damaged one can corrupt memory. Everything reel writes lives either in
+// checksummed metadata (object headers, in the HDF5 1.8 format) or in raw data that is only copied.
+//
 // Every failure throws HDF5Error naming the file, the object and the HDF5 library's own
 // innermost message; the library's automatic error printing is switched off process-wide the
 // first time this layer is used (H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr)), so nothing from
@@ -55,7 +59,7 @@ class Location {
   void write(const std::string& name, const std::vector<int64_t>& dims, const double* data);
   void write(const std::string& name, const std::vector<int64_t>& dims, const int64_t* data);
   void write(const std::string& name, const std::vector<int64_t>& dims, const uint64_t* data);
-  void write_strings(const std::string& name, const std::vector<std::string>& values);  // 1-d UTF-8 vlen
+  void write(const std::string& name, const std::vector<int64_t>& dims, const uint8_t* data);
   DatasetInfo info(const std::string& name) const;
   // Reads a whole dataset, converting within a class (float32 <-> float64, integer widths); a
   // float read from an integer dataset or vice versa throws. out must hold info().elements().
@@ -63,9 +67,11 @@ class Location {
   void read(const std::string& name, double* out, int64_t n) const;
   void read(const std::string& name, int64_t* out, int64_t n) const;
   void read(const std::string& name, uint64_t* out, int64_t n) const;
-  std::vector<std::string> read_strings(const std::string& name) const;  // 1-d, fixed or vlen
+  void read(const std::string& name, uint8_t* out, int64_t n) const;
 
-  // Scalar attributes of this group (a dataset's attributes: pass its name as `object`).
+  // Scalar attributes of this group (a dataset's attributes: pass its name as `object`). Strings
+  // are written fixed-length (UTF-8, NUL-padded), so they live in the checksummed object header;
+  // both fixed-length and variable-length strings (h5py's default) are read.
   void set_attr(const std::string& key, const std::string& value, const std::string& object = ".");
   void set_attr(const std::string& key, const char* value, const std::string& object = ".");
   void set_attr(const std::string& key, int64_t value, const std::string& object = ".");
