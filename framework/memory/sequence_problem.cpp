@@ -1,0 +1,240 @@
+#include "framework/memory/sequence_problem.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "framework/ops.h"
+
+namespace reel::memory {
+
+template <class T>
+void SequenceProblem<T>::validate(const char* who) const {
+  const std::string w(who);
+  if (!rnn) throw UsageError(w + ": the problem has no RNN");
+  if (!input) throw UsageError(w + ": the problem has no input");
+  if (!step_loss && !final_loss) throw UsageError(w + ": the problem has no loss (step_loss or final_loss)");
+  if (batch_sizes.empty()) throw UsageError(w + ": no steps");
+  for (size_t t = 0; t < batch_sizes.size(); ++t)
+    if (batch_sizes[t] <= 0 || (t > 0 && batch_sizes[t] > batch_sizes[t - 1]))
+      throw UsageError(w + ": batch_sizes must be positive and non-increasing (step " + std::to_string(t) +
+                       " has " + std::to_string(batch_sizes[t]) + ")");
+  if (step_loss && step_counts.size() != batch_sizes.size())
+    throw UsageError(w + ": " + std::to_string(step_counts.size()) + " step_counts for " +
+                     std::to_string(batch_sizes.size()) + " steps");
+  if (!h0.empty() && static_cast<int64_t>(h0.size()) != batch() * hidden())
+    throw ShapeError(w + ": h0 holds " + std::to_string(h0.size()) + " values, expected (" + std::to_string(batch()) +
+                     ", " + std::to_string(hidden()) + ")");
+}
+
+namespace {
+
+// The values of step t: the same ops, in the same order, whether recorded or not.
+template <class T>
+typename VanillaRNN<T>::Step step_core(Tape<T>& tape, const SequenceProblem<T>& p, int64_t t, const Var<T>& h_prev) {
+  const int64_t bt = p.batch_sizes[static_cast<size_t>(t)];
+  Var<T> hp = h_prev.shape()[0] == bt ? h_prev : slice_rows(h_prev, 0, bt);
+  Var<T> x = p.input(tape, t);
+  if (x.shape() != Shape{bt, p.rnn->config().input_dim})
+    throw ShapeError("SequenceProblem: input at step " + std::to_string(t) + " is " + x.shape().str() + ", expected (" +
+                     std::to_string(bt) + ", " + std::to_string(p.rnn->config().input_dim) + ")");
+  return p.rnn->recur(tape, matmul(x, tape.param(p.rnn->W_xh)), hp);
+}
+
+}  // namespace
+
+template <class T>
+Var<T> record_step(Tape<T>& tape, const SequenceProblem<T>& p, int64_t t, const Var<T>& h_prev, Scope<T>& scope,
+                   bool with_loss) {
+  StepScope<T> step(tape, static_cast<int32_t>(t));
+  auto s = step_core(tape, p, t, h_prev);
+  scope.h.push_back(s.h);
+  const int64_t bt = p.batch_sizes[static_cast<size_t>(t)];
+  const int64_t next = t + 1 < p.steps() ? p.batch_sizes[static_cast<size_t>(t + 1)] : 0;
+  if (next < bt) {
+    scope.final_pieces.push_back(next == 0 ? s.h : slice_rows(s.h, next, bt));
+    scope.final_steps.push_back(t);
+  }
+  if (with_loss && p.step_loss) {
+    Var<T> term = p.step_loss(tape, t, s.h, s.y);
+    if (term.size() != 1)
+      throw ShapeError("SequenceProblem: step_loss at step " + std::to_string(t) + " returned " + term.shape().str() +
+                       ", expected one element");
+    scope.terms.push_back(term);
+    scope.term_steps.push_back(t);
+  }
+  return s.h;
+}
+
+template <class T>
+Scope<T> record_scope(Tape<T>& tape, const SequenceProblem<T>& p, int64_t begin, int64_t end, const T* h_start,
+                      bool start_grad) {
+  if (begin < 0 || end > p.steps() || begin >= end)
+    throw UsageError("record_scope: steps [" + std::to_string(begin) + ", " + std::to_string(end) + ") outside [0, " +
+                     std::to_string(p.steps()) + ")");
+  Scope<T> sc;
+  sc.begin = begin;
+  sc.end = end;
+  const Shape s0{p.rows_into(begin), p.hidden()};
+  sc.h_start = h_start ? tape.input(h_start, s0, start_grad) : tape.zeros(s0, start_grad);
+  tape.set_role(sc.h_start, begin == 0 ? "h0" : "h");
+  sc.h.reserve(static_cast<size_t>(end - begin));
+  Var<T> h = sc.h_start;
+  for (int64_t t = begin; t < end; ++t) h = record_step(tape, p, t, h, sc);
+  return sc;
+}
+
+template <class T>
+void advance(Tape<T>& tape, const SequenceProblem<T>& p, int64_t begin, int64_t end, std::vector<T>& h, T* finals,
+             bool per_step) {
+  const int64_t d = p.hidden();
+  if (static_cast<int64_t>(h.size()) < p.batch() * d) h.resize(static_cast<size_t>(p.batch() * d));
+  if (begin >= end) return;
+  NoGradGuard<T> no_grad(tape);
+  Var<T> hv;
+  for (int64_t t = begin; t < end; ++t) {
+    StepScope<T> step(tape, static_cast<int32_t>(t));
+    if (per_step || t == begin) {
+      tape.clear();
+      hv = tape.input(h.data(), Shape{p.rows_into(t), d});
+    }
+    hv = step_core(tape, p, t, hv).h;
+    const int64_t bt = p.batch_sizes[static_cast<size_t>(t)];
+    const int64_t next = t + 1 < p.steps() ? p.batch_sizes[static_cast<size_t>(t + 1)] : 0;
+    if (finals && next < bt)
+      std::memcpy(finals + next * d, hv.data() + next * d, static_cast<size_t>((bt - next) * d) * sizeof(T));
+    if (per_step || t + 1 == end) std::memcpy(h.data(), hv.data(), static_cast<size_t>(bt * d) * sizeof(T));
+  }
+}
+
+template <class T>
+Var<T> finals_on_tape(Tape<T>& tape, const SequenceProblem<T>& p, const Scope<T>& scope, const T* finals_before) {
+  if (scope.end != p.steps()) throw UsageError("finals_on_tape: the scope does not reach the last step");
+  std::vector<Var<T>> ordered(scope.final_pieces.rbegin(), scope.final_pieces.rend());
+  const int64_t kept = p.batch_sizes[static_cast<size_t>(scope.begin)];
+  if (scope.begin > 0 && kept < p.batch()) {
+    if (!finals_before) throw UsageError("finals_on_tape: sequences ended before the scope, and no finals were given");
+    ordered.push_back(tape.input(finals_before + kept * p.hidden(), Shape{p.batch() - kept, p.hidden()}));
+  }
+  return ordered.size() == 1 ? ordered[0] : concat_rows(ordered);
+}
+
+template <class T>
+int64_t count_in(const SequenceProblem<T>& p, int64_t begin, int64_t end) {
+  int64_t n = 0;
+  if (p.step_loss)
+    for (int64_t t = begin; t < end; ++t) n += p.step_counts[static_cast<size_t>(t)];
+  return n;
+}
+
+template <class T>
+Var<T> scope_root(const SequenceProblem<T>& p, const Scope<T>& scope, const Var<T>& final_term,
+                  const std::vector<Seed<T>>& seeds, int64_t count_total) {
+  std::vector<Var<T>> terms = scope.terms;
+  std::vector<T> weights;
+  weights.reserve(terms.size() + 1);
+  for (int64_t t : scope.term_steps)
+    weights.push_back(static_cast<T>(p.step_counts[static_cast<size_t>(t)]) / static_cast<T>(count_total));
+  if (final_term.valid()) {
+    terms.push_back(final_term);
+    weights.push_back(T(1));
+  }
+  if (terms.empty() && seeds.empty()) return Var<T>();
+  return seeded_sum(terms, weights, seeds);
+}
+
+template <class T>
+Var<T> record_full(Tape<T>& tape, const SequenceProblem<T>& p) {
+  p.validate("record_full");
+  Scope<T> sc = record_scope(tape, p, 0, p.steps(), p.h0.empty() ? nullptr : p.h0.data(), false);
+  Var<T> final_term;
+  if (p.final_loss) final_term = p.final_loss(tape, finals_on_tape(tape, p, sc, static_cast<const T*>(nullptr)));
+  return scope_root(p, sc, final_term, {}, count_in(p, 0, p.steps()));
+}
+
+template <class T>
+MemoryModel memory_model(const SequenceProblem<T>& p) {
+  MemoryModel m;
+  m.batch_sizes = p.batch_sizes;
+  m.input_dim = p.rnn ? p.rnn->config().input_dim : 0;
+  m.input_grad = p.input_grad;
+  m.hidden = p.hidden();
+  m.rnn_output = p.rnn ? p.rnn->config().output_dim : 0;
+  m.elem = sizeof(T);
+  m.step_loss = static_cast<bool>(p.step_loss);
+  m.final_loss = static_cast<bool>(p.final_loss);
+  m.loss = p.cost;
+  return m;
+}
+
+// ---- inputs
+
+template <class T>
+std::function<Var<T>(Tape<T>&, int64_t)> packed_dense_input(std::shared_ptr<const std::vector<T>> rows,
+                                                            int64_t features, const std::vector<int64_t>& batch_sizes) {
+  std::vector<int64_t> offsets(batch_sizes.size() + 1, 0);
+  for (size_t t = 0; t < batch_sizes.size(); ++t) offsets[t + 1] = offsets[t] + batch_sizes[t];
+  if (static_cast<int64_t>(rows->size()) != offsets.back() * features)
+    throw ShapeError("packed_dense_input: " + std::to_string(rows->size()) + " values for " +
+                     std::to_string(offsets.back()) + " rows of " + std::to_string(features));
+  return [rows, features, offsets, batch_sizes](Tape<T>& tape, int64_t t) {
+    const auto k = static_cast<size_t>(t);
+    return tape.input(rows->data() + offsets[k] * features, Shape{batch_sizes[k], features});
+  };
+}
+
+template <class T>
+std::function<Var<T>(Tape<T>&, int64_t)> padded_dense_input(std::shared_ptr<const std::vector<T>> values,
+                                                            int64_t batch, int64_t steps, int64_t features) {
+  if (static_cast<int64_t>(values->size()) != batch * steps * features)
+    throw ShapeError("padded_dense_input: " + std::to_string(values->size()) + " values, expected (" +
+                     std::to_string(batch) + ", " + std::to_string(steps) + ", " + std::to_string(features) + ")");
+  return [values, batch, steps, features](Tape<T>& tape, int64_t t) {
+    Var<T> x = tape.zeros(Shape{batch, features});
+    T* dst = x.data();
+    for (int64_t b = 0; b < batch; ++b)
+      std::memcpy(dst + b * features, values->data() + (b * steps + t) * features,
+                  static_cast<size_t>(features) * sizeof(T));
+    return x;
+  };
+}
+
+template <class T>
+std::function<Var<T>(Tape<T>&, int64_t)> packed_embedding_input(Parameter<T>& weight,
+                                                                std::shared_ptr<const std::vector<int64_t>> ids,
+                                                                const std::vector<int64_t>& batch_sizes) {
+  std::vector<int64_t> offsets(batch_sizes.size() + 1, 0);
+  for (size_t t = 0; t < batch_sizes.size(); ++t) offsets[t + 1] = offsets[t] + batch_sizes[t];
+  if (static_cast<int64_t>(ids->size()) != offsets.back())
+    throw ShapeError("packed_embedding_input: " + std::to_string(ids->size()) + " ids for " +
+                     std::to_string(offsets.back()) + " rows");
+  Parameter<T>* w = &weight;
+  return [w, ids, offsets, batch_sizes](Tape<T>& tape, int64_t t) {
+    const auto k = static_cast<size_t>(t);
+    std::vector<int64_t> step(ids->begin() + offsets[k], ids->begin() + offsets[k + 1]);
+    return embedding(tape.param(*w), step, Shape{batch_sizes[k]});
+  };
+}
+
+#define REEL_INSTANTIATE(T)                                                                                       \
+  template struct SequenceProblem<T>;                                                                             \
+  template Var<T> record_step(Tape<T>&, const SequenceProblem<T>&, int64_t, const Var<T>&, Scope<T>&, bool);      \
+  template Scope<T> record_scope(Tape<T>&, const SequenceProblem<T>&, int64_t, int64_t, const T*, bool);          \
+  template void advance(Tape<T>&, const SequenceProblem<T>&, int64_t, int64_t, std::vector<T>&, T*, bool);              \
+  template Var<T> finals_on_tape(Tape<T>&, const SequenceProblem<T>&, const Scope<T>&, const T*);                 \
+  template int64_t count_in(const SequenceProblem<T>&, int64_t, int64_t);                                         \
+  template Var<T> scope_root(const SequenceProblem<T>&, const Scope<T>&, const Var<T>&,                           \
+                             const std::vector<Seed<T>>&, int64_t);                                               \
+  template Var<T> record_full(Tape<T>&, const SequenceProblem<T>&);                                               \
+  template MemoryModel memory_model(const SequenceProblem<T>&);                                                   \
+  template std::function<Var<T>(Tape<T>&, int64_t)> packed_dense_input(std::shared_ptr<const std::vector<T>>,     \
+                                                                       int64_t, const std::vector<int64_t>&);     \
+  template std::function<Var<T>(Tape<T>&, int64_t)> padded_dense_input(std::shared_ptr<const std::vector<T>>,     \
+                                                                       int64_t, int64_t, int64_t);                \
+  template std::function<Var<T>(Tape<T>&, int64_t)> packed_embedding_input(                                      \
+      Parameter<T>&, std::shared_ptr<const std::vector<int64_t>>, const std::vector<int64_t>&);
+REEL_INSTANTIATE(float)
+REEL_INSTANTIATE(double)
+#undef REEL_INSTANTIATE
+
+}  // namespace reel::memory

@@ -1,0 +1,127 @@
+#pragma once
+// A VanillaRNN sequence loss written step by step, the form every memory strategy runs:
+//
+//   h_t = rnn.recur(x_t·W_xh, h_{t-1})         x_t from `input`, one matrix product per step
+//   L   = Σ_t (c_t/N)·ℓ_t(h_t) + F(finals)      N = Σ c_t over the steps in scope
+//
+// ℓ_t is an optional per-step loss (a tagger's head + mean cross-entropy over the step's rows,
+// c_t its row count); F an optional loss on each sequence's last hidden state (a classifier's
+// head). Batches are packed as in VanillaRNN::forward_packed: step t computes batch_sizes[t] rows,
+// sequences sorted longest first, so a full-length batch is batch_sizes = {B, B, ..., B}.
+//
+// Full BPTT (record_full), checkpointed BPTT (CheckpointedBPTT) and truncated BPTT
+// (TruncatedBPTT) all record a step with record_step, so they issue the same ops in the same
+// order: that is what makes their gradients bitwise equal where the docs claim so.
+//
+// The input projection is one GEMM per step (not one over all steps, as forward_sequence does):
+// a checkpointed run cannot keep the (B, T, hidden) projection, and per step the reference and
+// every schedule share one op order. Against VanillaRNN::forward_sequence/forward_packed the
+// gradients agree to rounding (W_xh's sum runs in another order), not bitwise.
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "framework/memory/cost_model.h"
+#include "framework/memory/seeded_sum.h"
+#include "framework/tape.h"
+#include "models/vanilla_rnn.h"
+
+namespace reel::memory {
+
+template <class T>
+struct SequenceProblem {
+  const VanillaRNN<T>* rnn = nullptr;
+  std::vector<int64_t> batch_sizes;  // rows at step t: positive, non-increasing
+  // Records x_t, (batch_sizes[t], input_dim), on the tape.
+  std::function<Var<T>(Tape<T>&, int64_t t)> input;
+  bool input_grad = false;  // x_t gets a gradient (an embedding lookup): the estimator counts it
+  // Optional per-step loss term (a one-element value) on h_t (and y_t if the RNN has an output
+  // layer, else an empty Var), weighted c_t/N with c_t = step_counts[t].
+  std::function<Var<T>(Tape<T>&, int64_t t, const Var<T>& h_t, const Var<T>& y_t)> step_loss;
+  std::vector<int64_t> step_counts;
+  // Optional loss on the last states: finals (batch_sizes[0], hidden), row i = sequence i's h at
+  // its own last step, longest sequence first.
+  std::function<Var<T>(Tape<T>&, const Var<T>& finals)> final_loss;
+  std::vector<T> h0;  // (batch_sizes[0], hidden); empty: zeros
+  LossCost cost;      // what the loss records, for the dry-run estimator (framework/memory/cost_model.h)
+
+  int64_t steps() const { return static_cast<int64_t>(batch_sizes.size()); }
+  int64_t batch() const { return batch_sizes.empty() ? 0 : batch_sizes[0]; }
+  int64_t hidden() const { return rnn ? rnn->config().hidden_dim : 0; }
+  int64_t rows_into(int64_t t) const { return batch_sizes[static_cast<size_t>(t > 0 ? t - 1 : 0)]; }
+  void validate(const char* who) const;  // throws UsageError naming who and the problem
+};
+
+// What record_scope leaves on the tape.
+template <class T>
+struct Scope {
+  int64_t begin = 0, end = 0;
+  Var<T> h_start;                    // leaf: the state entering step begin
+  std::vector<Var<T>> h;             // h_t for t in [begin, end)
+  std::vector<Var<T>> terms;         // per-step loss terms, in step order
+  std::vector<int64_t> term_steps;
+  std::vector<Var<T>> final_pieces;  // rows [batch_sizes[t+1], batch_sizes[t]) of h_t, sequences ending at t
+  std::vector<int64_t> final_steps;  // ascending
+};
+
+// Records step t from h_prev (at least batch_sizes[t] rows). Returns h_t; appends to the scope.
+template <class T>
+Var<T> record_step(Tape<T>& tape, const SequenceProblem<T>& p, int64_t t, const Var<T>& h_prev,
+                   Scope<T>& scope, bool with_loss = true);
+
+// Records steps [begin, end) from h_start (rows_into(begin) x hidden, copied onto the tape as a
+// leaf that needs a gradient if start_grad).
+template <class T>
+Scope<T> record_scope(Tape<T>& tape, const SequenceProblem<T>& p, int64_t begin, int64_t end,
+                      const T* h_start, bool start_grad);
+
+// Runs steps [begin, end) without recording: h holds the state entering begin and leaves with
+// the state after end-1. Sequences ending on the way copy their last state into finals
+// ((batch, hidden), sorted order) if given. per_step: the tape is cleared before every step
+// (memory stays at one step's values, two state copies per step); otherwise once, and the steps'
+// values stay on it (for a chunk at a time: no copies).
+template <class T>
+void advance(Tape<T>& tape, const SequenceProblem<T>& p, int64_t begin, int64_t end, std::vector<T>& h,
+             T* finals = nullptr, bool per_step = true);
+
+// The finals on the tape for a scope ending at T: the scope's pieces (latest step first), then
+// the rows of sequences that ended before the scope, as a constant from finals_before.
+template <class T>
+Var<T> finals_on_tape(Tape<T>& tape, const SequenceProblem<T>& p, const Scope<T>& scope, const T* finals_before);
+
+// The root of a scope: Σ (c_t/N_scope)·ℓ_t over its terms, plus the final loss (weight 1) if
+// given, plus the seeds. Empty Var if there is nothing to differentiate.
+template <class T>
+Var<T> scope_root(const SequenceProblem<T>& p, const Scope<T>& scope, const Var<T>& final_term,
+                  const std::vector<Seed<T>>& seeds, int64_t count_total);
+
+// Full BPTT: records the whole sequence on the (cleared) tape and returns the loss; the caller
+// calls tape.backward(loss). The reference every other strategy is compared with.
+template <class T>
+Var<T> record_full(Tape<T>& tape, const SequenceProblem<T>& p);
+
+// ---- inputs
+// Dense x_t from time-major packed rows (sum(batch_sizes), features), as lay_out packs them.
+template <class T>
+std::function<Var<T>(Tape<T>&, int64_t)> packed_dense_input(std::shared_ptr<const std::vector<T>> rows,
+                                                            int64_t features, const std::vector<int64_t>& batch_sizes);
+// Dense x_t from a full-length (batch, steps, features) array.
+template <class T>
+std::function<Var<T>(Tape<T>&, int64_t)> padded_dense_input(std::shared_ptr<const std::vector<T>> values,
+                                                            int64_t batch, int64_t steps, int64_t features);
+// x_t = embedding rows of time-major packed token ids.
+template <class T>
+std::function<Var<T>(Tape<T>&, int64_t)> packed_embedding_input(Parameter<T>& weight,
+                                                                std::shared_ptr<const std::vector<int64_t>> ids,
+                                                                const std::vector<int64_t>& batch_sizes);
+
+}  // namespace reel::memory
+
+namespace reel::memory {
+// The dry-run model of a problem (its RNN's sizes, batch sizes and declared loss cost).
+template <class T>
+MemoryModel memory_model(const SequenceProblem<T>& p);
+// Σ step_counts over [begin, end) (0 without a step loss).
+template <class T>
+int64_t count_in(const SequenceProblem<T>& p, int64_t begin, int64_t end);
+}  // namespace reel::memory
