@@ -205,4 +205,11 @@ bool is_hdf5(const std::string& path) {
   return r > 0;
 }
 
+int64_t open_objects() {
+  init_library();
+  const ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+  H5Eclear2(H5E_DEFAULT);
+  return static_cast<int64_t>(n);
+}
+
 }  // namespace reel::h5

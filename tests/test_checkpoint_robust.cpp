@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "checkpoint_test_util.h"
@@ -99,6 +101,7 @@ TEST_CASE("bad files give a CheckpointError naming the file and the problem, and
     std::string msg = try_everything(path);
     INFO(msg);
     CHECK(msg.rfind(path, 0) == 0);  // every message starts with the file's name
+    CHECK(h5::open_objects() == 0);  // and no error path left an HDF5 handle open
     return msg;
   };
   CHECK(try_everything(good).empty());
@@ -201,46 +204,96 @@ TEST_CASE("bad files give a CheckpointError naming the file and the problem, and
   CHECK(capture.finish().empty());  // HDF5's error stack never reached the terminal
 }
 
+// The variants run in a child process, which reports through a pipe:
+//  * a crash (or an AddressSanitizer report) in the child fails this test instead of killing the
+//    whole test runner, and names the variant;
+//  * HDF5 1.10.8 itself leaks a few hundred bytes (an object header) on each metadata-checksum
+//    failure (reproduced with the bare C API: H5Fopen + H5Aexists_by_name on a damaged file);
+//    the child leaves with _exit, so LeakSanitizer in CI checks the runner, not HDF5's error
+//    paths. reel's own handles are checked instead: none may stay open after any variant.
 TEST_CASE("fuzz: byte flips and truncations never crash a load", "[checkpoint]") {
   TempDir tmp;
   const std::string good = make_tagger_checkpoint(tmp, "good.h5");
   const std::string bytes = read_bytes(good);
   const std::string path = tmp.file("fuzz.h5");
-  StderrCapture capture(tmp.file("stderr.txt"));
   // REEL_FUZZ_VARIANTS / REEL_FUZZ_SEED run a longer or different fuzz by hand.
   const int variants = std::getenv("REEL_FUZZ_VARIANTS") ? std::atoi(std::getenv("REEL_FUZZ_VARIANTS")) : 200;
-  Rng rng(std::getenv("REEL_FUZZ_SEED") ? std::strtoull(std::getenv("REEL_FUZZ_SEED"), nullptr, 10) : 20240611);
-  int loaded = 0, rejected = 0;
-  for (int i = 0; i < variants; ++i) {
-    std::string b = bytes;
-    // 0, 1: flips; 2: truncation; 3: damage then re-sealed, so HDF5 itself parses it (flips, and
-    // every other time a truncation)
-    const int kind = i % 4;
-    if (kind == 2 || (kind == 3 && i % 8 == 7)) {
-      b.resize(static_cast<size_t>(rng.below(b.size())));
-    } else {
-      const int flips = 1 + static_cast<int>(rng.below(8));
-      for (int k = 0; k < flips; ++k) {
-        const size_t at = kind == 3 ? checkpoint_file::kSealBytes + rng.below(b.size() - checkpoint_file::kSealBytes) : rng.below(b.size());
-        b[at] = static_cast<char>(b[at] ^ static_cast<char>(1 + rng.below(255)));
+  const uint64_t seed = std::getenv("REEL_FUZZ_SEED") ? std::strtoull(std::getenv("REEL_FUZZ_SEED"), nullptr, 10) : 20240611;
+  StderrCapture capture(tmp.file("stderr.txt"));
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {  // child: one line per variant, "<i> <kind> ok|loaded|BAD <message>"
+    ::close(fds[0]);
+    for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, SIG_DFL);  // not Catch's: die, the parent reports
+    FILE* out = fdopen(fds[1], "w");
+    Rng rng(seed);
+    for (int i = 0; i < variants; ++i) {
+      std::string b = bytes;
+      // 0, 1: flips; 2: truncation; 3: damage then re-sealed, so that HDF5 itself parses it
+      // (flips, and every other time a truncation)
+      const int kind = i % 4;
+      if (kind == 2 || (kind == 3 && i % 8 == 7)) {
+        b.resize(static_cast<size_t>(rng.below(b.size())));
+      } else {
+        const int flips = 1 + static_cast<int>(rng.below(8));
+        for (int k = 0; k < flips; ++k) {
+          const size_t at = kind == 3 ? checkpoint_file::kSealBytes + rng.below(b.size() - checkpoint_file::kSealBytes) : rng.below(b.size());
+          b[at] = static_cast<char>(b[at] ^ static_cast<char>(1 + rng.below(255)));
+        }
       }
-    }
-    write_bytes(path, b);
-    if (kind == 3) {
+      write_bytes(path, b);
+      if (kind == 3) {
+        try {
+          checkpoint_file::seal(path);
+        } catch (const CheckpointError&) {  // the HDF5 signature itself was hit
+        }
+      }
+      std::fprintf(out, "%d %d ", i, kind);
+      std::fflush(out);  // a crash now leaves the variant's number in the pipe
+      std::string msg;
       try {
-        checkpoint_file::seal(path);
-      } catch (const CheckpointError&) {  // the HDF5 signature itself was hit
+        msg = try_everything(path);
+      } catch (const std::exception& e) {
+        msg = std::string("BAD: not a CheckpointError: ") + e.what();
+      } catch (...) {
+        msg = "BAD: not a CheckpointError";
       }
+      if (!msg.empty() && msg.rfind("BAD", 0) != 0 && msg.rfind(path, 0) != 0) msg = "BAD: the message does not start with the path: " + msg;
+      if (h5::open_objects() != 0) msg = "BAD: " + std::to_string(h5::open_objects()) + " HDF5 objects left open; " + msg;
+      for (char& c : msg) c = c == '\n' ? ' ' : c;
+      std::fprintf(out, "%s\n", msg.empty() ? "loaded" : msg.rfind("BAD", 0) == 0 ? msg.c_str() : ("ok " + msg).c_str());
+      std::fflush(out);
     }
-    INFO("variant " << i);
-    const std::string msg = try_everything(path);  // anything but CheckpointError fails the test
-    (msg.empty() ? loaded : rejected)++;
-    if (!msg.empty()) CHECK(msg.rfind(path, 0) == 0);
-    if (std::getenv("REEL_FUZZ_REPORT")) std::printf("variant %d (kind %d): %s\n", i, kind, msg.empty() ? "loaded" : msg.c_str());
+    std::fclose(out);
+    _exit(0);
   }
-  WARN("fuzz: " << loaded << " variants loaded, " << rejected << " rejected with a CheckpointError");
+  ::close(fds[1]);
+  std::string report;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) report.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  const std::string err = capture.finish();
+  const std::string last = report.substr(report.rfind('\n', report.size() - 2) + 1);
+  INFO("child " << (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status)) : "exited " + std::to_string(WEXITSTATUS(status)))
+                 << "; its last line (\"<variant> <kind> ...\"): " << last << "\nits stderr: " << err.substr(0, 4000));
+  REQUIRE(WIFEXITED(status));  // no crash
+  REQUIRE(WEXITSTATUS(status) == 0);
+  int loaded = 0, rejected = 0, lines = 0;
+  std::istringstream in(report);
+  for (std::string line; std::getline(in, line); ++lines) {
+    if (std::getenv("REEL_FUZZ_REPORT")) std::printf("%s\n", line.c_str());
+    CHECK(line.find("BAD") == std::string::npos);
+    loaded += line.find(" loaded") != std::string::npos;
+    rejected += line.find(" ok ") != std::string::npos;
+  }
+  CHECK(lines == variants);
+  WARN("fuzz: " << loaded << " variants loaded, " << rejected << " rejected with a CheckpointError naming the file");
   CHECK(rejected > variants / 2);
-  CHECK(capture.finish().empty());
+  CHECK(err.empty());  // nothing printed by HDF5 (or anything else)
 }
 
 TEST_CASE("a process killed in the middle of a save leaves the last good checkpoint intact", "[checkpoint]") {
