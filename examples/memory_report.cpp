@@ -9,11 +9,12 @@
 //   checkpointed  uniform segments of k = ⌈√T⌉;
 //   budget      memory::plan_for_budget(full / --budget-div): plan, stored states, recomputed steps;
 // each with the process's peak RSS (VmHWM): every mode runs in its own forked child, which resets
-// the mark after building the model and data. Times are the second of two runs (the first fills
-// the arenas). Gradients of full and checkpointed runs are compared bitwise (hash).
+// the mark after building the model and data. Times (wall and process CPU) are the second of two
+// runs (the first fills the arenas). Gradients of full and checkpointed runs are compared bitwise (hash).
 // A table goes to stderr; stdout gets one JSON line {"rows":[{"T":...,...},...]}.
 // --quick: B=4, hidden 32, T in {20, 50}, budget full/5 (for CI).
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -40,6 +41,12 @@ struct Config {
   size_t budget_div;
   uint64_t seed;
 };
+
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+}
 
 uint64_t grad_hash(ParameterStore<float>& store) {
   uint64_t h = 1469598103934665603ull;
@@ -75,11 +82,11 @@ std::string run_mode(const Config& c, int64_t Tn, const std::string& mode) {
   reset_peak_rss();
   const size_t rss_base = current_rss_bytes();
   size_t bytes = 0;
-  double ms = 0;
-  std::string extra;
+  double ms = 0, cpu = 0;
   for (int run = 0; run < 2; ++run) {
     store.zero_grad();
     const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_ms();
     if (mode == "full" || mode == "stock") {
       tape.clear();
       Var<float> loss = mode == "full" ? record_full(tape, p) : model.stock_loss(tape, batch);
@@ -89,11 +96,13 @@ std::string run_mode(const Config& c, int64_t Tn, const std::string& mode) {
       bytes = ckpt.run(tape, p, plan).peak_bytes;
     }
     ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    cpu = cpu_ms() - c0;
   }
   const std::string key = mode == "stock" ? "stock_full" : mode;
   std::ostringstream os;
   os << "\"" << (mode == "budget" ? "budget_peak" : key) << "_bytes\":" << bytes << ",\"" << key << "_ms\":" << ms
-     << ",\"" << key << "_rss_bytes\":" << peak_rss_bytes() << ",\"" << key << "_rss_base_bytes\":" << rss_base
+     << ",\"" << key << "_cpu_ms\":" << cpu << ",\"" << key << "_rss_bytes\":" << peak_rss_bytes() << ",\"" << key
+     << "_rss_base_bytes\":" << rss_base
      << ",\"" << key << "_grad_hash\":\"" << std::hex << grad_hash(store) << std::dec << "\"";
   if (mode == "full") {
     const MemoryBreakdown b = memory_breakdown(tape);

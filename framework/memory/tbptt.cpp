@@ -29,6 +29,26 @@ void TruncatedBPTT<T>::reset() {
 }
 
 template <class T>
+void TruncatedBPTT<T>::restore(int64_t next_window, const std::vector<T>& state, const std::vector<T>& finals) {
+  if (next_window < 0 || next_window > windows())
+    throw UsageError("TruncatedBPTT::restore: window " + std::to_string(next_window) + " outside [0, " +
+                     std::to_string(windows()) + "]");
+  const size_t full = static_cast<size_t>(p_.batch() * p_.hidden());
+  const size_t rows = static_cast<size_t>(p_.rows_into(window_begin(next_window)) * p_.hidden());
+  if (state.size() != rows && state.size() != full)
+    throw ShapeError("TruncatedBPTT::restore: a state of " + std::to_string(state.size()) + " values, expected " +
+                     std::to_string(rows));
+  if (!finals.empty() && finals.size() != full)
+    throw ShapeError("TruncatedBPTT::restore: finals of " + std::to_string(finals.size()) + " values, expected " +
+                     std::to_string(full));
+  next_ = next_window;
+  h_.assign(full, T(0));
+  std::copy(state.begin(), state.end(), h_.begin());
+  finals_ = finals.empty() ? std::vector<T>(full, T(0)) : finals;
+  scope_ = Scope<T>();
+}
+
+template <class T>
 int64_t TruncatedBPTT<T>::windows() const {
   return (p_.steps() + k1_ - 1) / k1_;
 }

@@ -65,6 +65,11 @@ class TruncatedBPTT {
   int64_t k2() const { return k2_; }
   // Back to the first window and h0 (a new batch: construct a new TruncatedBPTT).
   void reset();
+  // Resuming mid-sequence (e.g. from a checkpoint's carried hidden state): the next window and
+  // the state entering it; finals: last states of sequences that already ended (only a packed
+  // batch with a final loss needs them; empty: zeros).
+  void restore(int64_t next_window, const std::vector<T>& state, const std::vector<T>& finals = {});
+  const std::vector<T>& finals() const { return finals_; }
 
  private:
   SequenceProblem<T> p_;
