@@ -113,7 +113,16 @@ static int run(const Cli& cli) {
   line.add("task", r.task).add("checkpoint", path).add("kind", m.config.kind).add("split", split).add("epoch", m.state.epoch);
   line.add(m.classifier ? "images" : "sentences", r.items);
   if (!m.classifier) line.add("tokens", r.tokens);
-  line.add("accuracy", r.accuracy).add("seconds", secs).print();
+  line.add("accuracy", r.accuracy).add("seconds", secs);
+  // On the dev split, the training run recorded the accuracy it saw: reloading must reproduce it.
+  const auto saved = m.state.metrics.find("dev_accuracy");
+  const bool compare = split == "dev" && saved != m.state.metrics.end() && cli.integer("limit") < 0;
+  if (compare) line.add("saved_dev_accuracy", saved->second).raw("matches_saved", r.accuracy == saved->second ? "true" : "false");
+  line.print();
+  if (compare && r.accuracy != saved->second) {
+    spdlog::error("dev accuracy {:.6f} differs from the {:.6f} saved at training time", r.accuracy, saved->second);
+    return 1;
+  }
   return 0;
 }
 

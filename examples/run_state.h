@@ -31,12 +31,13 @@ struct RunState {
 
   // --checkpoint and --resume. A resumed run restores parameters, Adam's state, both RNG streams,
   // the best dev score and the best model (from the .best.h5 file beside the resumed one).
-  void start(const std::string& checkpoint, const std::string& resume, ParameterStore<float>& store,
+  void start(const std::string& checkpoint, const std::string& resume, SequenceModel<float>& model,
              Optimizer<float>& opt, Rng& init_rng, Rng& shuffle_rng) {
     if (!checkpoint.empty()) checkpoints = std::make_unique<CheckpointManager>(checkpoint);
     if (resume.empty()) return;
     TrainingState st;
-    load_checkpoint(resume, store, &opt, &st);
+    load_checkpoint(resume, model, &opt, &st);  // checks the file's model configuration first
+    ParameterStore<float>& store = model.parameters();
     first_epoch = static_cast<int>(st.epoch) + 1;
     best_dev = st.best_dev;
     if (st.rng.count("init") == 0 || st.rng.count("shuffle") == 0)
@@ -69,6 +70,8 @@ struct RunState {
     st.rng["init"] = init_rng.state();
     st.rng["shuffle"] = shuffle_rng.state();
     st.metrics = metrics;
+    if (opt.kind() == "adam")  // recorded as /optimizer attributes (defaults of the examples)
+      st.optimizer_hparams = {{"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0.0}};
     checkpoints->save(store, &opt, st, config, vocab, is_best);
     spdlog::info("checkpoint: {}{}", checkpoints->path(), is_best ? " (best dev so far: " + checkpoints->best_path() + ")" : "");
   }

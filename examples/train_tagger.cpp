@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
     Trainer<float> trainer(store, adam, topts);
     const BatchMode mode = parse_batch_mode(cli.str("mode"));
     RunState run;
-    run.start(cli.str("checkpoint"), cli.str("resume"), store, adam, init_rng, shuffle_rng);
+    run.start(cli.str("checkpoint"), cli.str("resume"), model, adam, init_rng, shuffle_rng);
     MetricsCsv metrics(cli.str("metrics"), /*append=*/!cli.str("resume").empty());
 
     std::vector<int64_t> lengths;
