@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
       j.add(m.name + "_ms", median(m.ms));
       j.add(m.name + "_min_ms", min_of(m.ms));
       j.add(m.name + "_cpu_ms", median(m.cpu));
-      j.add(m.name + "_bytes", static_cast<int64_t>(m.bytes));
+      j.add(m.name + (m.name == "budget" ? "_peak_bytes" : "_bytes"), static_cast<int64_t>(m.bytes));
     }
     j.add("checkpointed_estimate_bytes", static_cast<int64_t>(uniform.peak_bytes));
     j.add("checkpointed_recomputed_steps", uniform.recomputed_steps);

@@ -112,7 +112,8 @@ std::string run_mode(const Config& c, int64_t Tn, const std::string& mode) {
   }
   if (mode == "checkpointed" || mode == "budget") {
     os << ",\"" << mode << "_estimate_bytes\":" << plan.peak_bytes << ",\"" << mode
-       << "_plan\":\"" << plan_kind_name(plan.kind) << "\",\"" << mode << "_snapshots\":" << plan.snapshots << ",\""
+       << "_plan\":\"" << plan_kind_name(plan.kind) << "\",\"" << mode << "_chunks\":" << plan.chunks() << ",\"" << mode
+       << "_snapshots\":" << plan.snapshots << ",\""
        << mode << "_recomputed_steps\":" << plan.recomputed_steps << ",\"" << mode
        << "_longest_chunk\":" << plan.longest_chunk();
     spdlog::info("T={} {}: {}", Tn, mode, plan.describe());

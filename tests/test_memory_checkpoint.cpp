@@ -6,6 +6,7 @@
 // forward/loss the gradients agree to rounding.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>

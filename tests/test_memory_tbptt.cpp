@@ -4,6 +4,7 @@
 // constant); k2 < k1 records only the last k2 steps; Trainer and by-hand loops agree.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <string>
