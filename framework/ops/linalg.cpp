@@ -54,7 +54,10 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
   // C(M,N) = op(A) · op(B)
   blas::gemm(trans_a, trans_b, m, n, k, T(1), a.data(), sa.last(), b.data(), sb.last(), T(0),
              y.data(), n);
-  size_t saved = static_cast<size_t>(sa.size() + sb.size()) * sizeof(T);
+  // Bytes kept alive for backward: the operands, except parameters (they live in their store).
+  size_t saved = 0;
+  if (!tape.node(a.id()).is_param) saved += static_cast<size_t>(sa.size()) * sizeof(T);
+  if (!tape.node(b.id()).is_param) saved += static_cast<size_t>(sb.size()) * sizeof(T);
   if (Record<T>* r = tape.record(OpKind::MatMul, &matmul_backward<T>, y, {a.id(), b.id()}, saved)) {
     r->aux[0] = trans_a;
     r->aux[1] = trans_b;
