@@ -167,6 +167,11 @@ def main():
     log = open(os.path.join(a.out, "commands.log"), "w")
     raw = open(os.path.join(a.out, "raw.jsonl"), "w")
     t_start = time.time()
+    try:  # the source revision the run starts from (the binary may be older: rebuild first)
+        rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
+                             text=True).stdout.strip() or "?"
+    except OSError:
+        rev = "?"
     budget = a.max_seconds if a.max_seconds >= 0 else (3.0 if a.quick else 10.0)
     gathered = {}  # (b,t,h,thr) -> {side: {metric: [record per round]}}
     for rnd in range(a.rounds):
@@ -231,13 +236,8 @@ def main():
           ("" if a.threads == "1,2" else " --threads " + a.threads) + (" --reps %d" % a.reps if a.reps else "") + \
           (" --rounds %d" % a.rounds if a.rounds != 1 else "") + \
           (" --points " + a.points if a.points else "")
-    try:
-        rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
-                             text=True).stdout.strip() or "?"
-    except OSError:
-        rev = "?"
     md = []
-    md.append("Measured %s on %s (%d cores, Linux %s, load average %.1f at the end), reel at git %s; "
+    md.append("Measured %s on %s (%d cores, Linux %s, load average %.1f at the end), tree at git %s when the run started; "
               "%d points x threads {%s}, %d round(s), %.0f s in all. Command: `%s`." % (
                   datetime.date.today().isoformat(), cpu_model(), os.cpu_count() or 0, platform.release(),
                   os.getloadavg()[0], rev, len(points), ",".join(map(str, threads)), a.rounds, elapsed, cmd))
