@@ -37,6 +37,7 @@ template <class T> Var<T> mse(const Var<T>& a, const Var<T>& b);  // y = mean((a
 
 // ---- shape (framework/ops/shape.cpp)
 template <class T> Var<T> select_time(const Var<T>& x, int64_t t);  // (B,T,F) -> (B,F) at step t
+template <class T> Var<T> time_major(const Var<T>& x);  // (B,T,F) -> (T,B,F): each step's rows contiguous
 template <class T> Var<T> slice_rows(const Var<T>& x, int64_t begin, int64_t end);  // x[begin:end, ...]
 template <class T> Var<T> gather_rows(const Var<T>& x, const std::vector<int64_t>& rows);  // y[i] = x[rows[i]]
 template <class T> Var<T> stack_time(const std::vector<Var<T>>& steps);  // T × (B,F) -> (B,T,F)

@@ -101,14 +101,18 @@ typename VanillaRNN<T>::Sequence VanillaRNN<T>::forward_sequence(Tape<T>& tape, 
                 h.shape());
   }
   tape.set_role(X, "x");
-  Var<T> xp = matmul(X, tape.param(W_xh));  // all timesteps' input projections: one GEMM
+  // All timesteps' input projections in one GEMM, time-major so each step's rows are a
+  // contiguous slice (a view, no copy): (T, B, n)·W_xh -> (T·B, d).
+  Var<T> Xt = time_major(X);
+  tape.set_role(Xt, "x");
+  Var<T> xp = reshape(matmul(Xt, tape.param(W_xh)), Shape{Tn * B, config_.hidden_dim});
   Sequence out;
   out.hidden_states.reserve(static_cast<size_t>(Tn));
   if (W_hy) out.outputs.reserve(static_cast<size_t>(Tn));
   if (intermediates) out.intermediates.reserve(static_cast<size_t>(Tn));
   for (int64_t t = 0; t < Tn; ++t) {
     StepScope<T> scope(tape, static_cast<int32_t>(t));
-    Step s = recur(tape, select_time(xp, t), h, intermediates);
+    Step s = recur(tape, slice_rows(xp, t * B, (t + 1) * B), h, intermediates);
     h = s.h;
     out.hidden_states.push_back(s.h);
     if (W_hy) out.outputs.push_back(s.y);

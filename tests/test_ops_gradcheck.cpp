@@ -148,3 +148,7 @@ TEST_CASE("gradcheck concat_rows and reshape", "[ops][gradcheck]") {
   expect_ok([](Tape<D>&, const std::vector<Var<D>>& x) { return reshape(x[0], Shape{3, 4}); },
             {rand_input({2, 3, 2}, 31)});
 }
+
+TEST_CASE("gradcheck time_major", "[ops][gradcheck]") {
+  expect_ok([](Tape<D>&, const std::vector<Var<D>>& x) { return time_major(x[0]); }, {rand_input({2, 3, 4}, 32)});
+}

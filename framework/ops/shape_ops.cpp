@@ -21,6 +21,18 @@ void select_time_backward(Tape<T>& tape, const Record<T>& r) {
   }
 }
 
+// y(T,B,F)[t, b] = x(B,T,F)[b, t]: dx[b, t] += dy[t, b]
+template <class T>
+void time_major_backward(Tape<T>& tape, const Record<T>& r) {
+  const Shape& s = tape.node(r.in[0]).shape;
+  T* dx = tape.grad(r.in[0]);
+  const T* dy = tape.node(r.out).grad;
+  const int64_t B = s[0], Tn = s[1], F = s[2];
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < Tn; ++t)
+      for (int64_t f = 0; f < F; ++f) dx[(b * Tn + t) * F + f] += dy[(t * B + b) * F + f];
+}
+
 // y = x[begin:end] and reshape: y's value and gradient alias x's (Tape::make_alias), so
 // dx[begin:end] += dy has already happened in place. Nothing left to do.
 template <class T>
@@ -114,6 +126,23 @@ Var<T> select_time(const Var<T>& x, int64_t t) {
   T* out = y.data();
   for (int64_t b = 0; b < B; ++b) std::memcpy(out + b * F, in + (b * Tn + t) * F, static_cast<size_t>(F) * sizeof(T));
   if (Record<T>* r = tape.record(OpKind::SelectTime, &select_time_backward<T>, y, {x.id()}, 0)) r->aux[0] = t;
+  return y;
+}
+
+template <class T>
+Var<T> time_major(const Var<T>& x) {
+  Tape<T>& tape = x.tape();
+  tape.check(x, "time_major");
+  const Shape s = x.shape();
+  if (s.rank != 3) throw ShapeError("time_major: input must be (batch, time, features), got " + s.str());
+  const int64_t B = s[0], Tn = s[1], F = s[2];
+  Var<T> y = tape.make(Shape{Tn, B, F}, OpKind::TimeMajor, false);
+  const T* in = x.data();
+  T* out = y.data();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < Tn; ++t)
+      std::memcpy(out + (t * B + b) * F, in + (b * Tn + t) * F, static_cast<size_t>(F) * sizeof(T));
+  tape.record(OpKind::TimeMajor, &time_major_backward<T>, y, {x.id()}, 0);
   return y;
 }
 
@@ -286,6 +315,7 @@ Var<T> detach(const Var<T>& x) {
 
 #define REEL_INSTANTIATE(T)                                                           \
   template Var<T> select_time(const Var<T>&, int64_t);                                \
+  template Var<T> time_major(const Var<T>&);                                          \
   template Var<T> slice_rows(const Var<T>&, int64_t, int64_t);                        \
   template Var<T> gather_rows(const Var<T>&, const std::vector<int64_t>&);            \
   template Var<T> stack_time(const std::vector<Var<T>>&);                             \
