@@ -3,6 +3,8 @@
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
+
+#include "tests/temp_dir.h"
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -17,19 +19,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("reel_test_data_" + name + "_" + std::to_string(getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using reel::testing::TempDir;
 
 std::string write_text(const std::string& path, const std::string& text, bool gz = false) {
   if (gz) {

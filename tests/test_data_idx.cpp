@@ -3,6 +3,8 @@
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
+
+#include "tests/temp_dir.h"
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -18,20 +20,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("reel_test_data_" + name + "_" + std::to_string(getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using reel::testing::TempDir;
 
 void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes, bool gz) {
   if (gz) {

@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include "tests/temp_dir.h"
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -16,19 +18,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("reel_test_data_" + name + "_" + std::to_string(getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using reel::testing::TempDir;
 
 const std::vector<std::vector<std::string>> kCorpus = {
     {"the", "cat", "sat", "on", "the", "mat"},
