@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/temp_dir.h"
+#include "tests/data_test_util.h"
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -33,16 +33,7 @@ std::string write_text(const std::string& path, const std::string& text, bool gz
   return path;
 }
 
-template <class F>
-std::string data_error_message(F&& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  FAIL("expected a DataError");
-  return "";
-}
+using reel::testing::data_error_message;
 
 // Two sentences: the first with a multiword token (2-3) and an empty node (4.1); the second
 // without a final blank line.

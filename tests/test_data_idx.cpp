@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/temp_dir.h"
+#include "tests/data_test_util.h"
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -50,16 +50,7 @@ std::vector<uint8_t> iota_bytes(size_t n) {
   return v;
 }
 
-template <class F>
-std::string data_error_message(F&& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  FAIL("expected a DataError");
-  return "";
-}
+using reel::testing::data_error_message;
 
 }  // namespace
 

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/temp_dir.h"
+#include "tests/data_test_util.h"
 #include <filesystem>
 #include <fstream>
 #include <string>

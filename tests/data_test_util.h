@@ -1,13 +1,18 @@
 #pragma once
-// A fresh directory under the system temp dir for one test, removed when it goes out of scope.
+// Helpers the data tests share: a temporary directory, and the message of an expected DataError.
 #include <unistd.h>
+
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <string>
 #include <system_error>
 
+#include "data/data_error.h"
+
 namespace reel::testing {
 
+// A fresh directory under the system temp dir for one test, removed when it goes out of scope.
 struct TempDir {
   std::filesystem::path path;
   explicit TempDir(const std::string& name)
@@ -23,5 +28,17 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
+
+// What f() throws as a DataError; fails the test if it throws nothing.
+template <class F>
+std::string data_error_message(F&& f) {
+  try {
+    f();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  FAIL("expected a DataError");
+  return "";
+}
 
 }  // namespace reel::testing
