@@ -26,7 +26,10 @@ T Var<T>::item() const {
 template <class T>
 const T* Var<T>::grad() const {
   tape().check(*this, "Var::grad");
-  return tape_->node(id_).grad;
+  const Node<T>& n = tape_->node(id_);
+  // A view's gradient lives in its parent's buffer: gone if the parent's was recycled.
+  if (n.alias_of >= 0 && !tape_->node(n.alias_of).grad) return nullptr;
+  return n.grad;
 }
 
 template <class T>
@@ -36,7 +39,8 @@ std::vector<T> Var<T>::to_vector() const {
 }
 
 template <class T>
-Tape<T>::Tape() : values_(size_t{1} << 18), grads_(size_t{1} << 18), ints_(4096), index_(4096) {}
+Tape<T>::Tape()
+    : values_(size_t{1} << 18), grads_(size_t{1} << 18), cache_(size_t{1} << 16), ints_(4096), index_(4096) {}
 
 template <class T>
 void Tape<T>::check(const Var<T>& v, const char* op) const {
@@ -143,7 +147,7 @@ T* Tape<T>::grad(int32_t id) {
     return n.grad;
   }
   if (!n.grad) {
-    n.grad = grads_.alloc(static_cast<size_t>(n.shape.size()));
+    n.grad = alloc_grad(static_cast<size_t>(n.shape.size()));
     std::fill_n(n.grad, n.shape.size(), T(0));
   }
   return n.grad;
@@ -156,10 +160,56 @@ T* Tape<T>::grad_for_write(int32_t id, bool* fresh) {
   if (!n.requires_grad) return nullptr;
   if (!n.grad && n.alias_of >= 0) return grad(id);  // aliased: accumulate into the parent's
   if (!n.grad) {
-    n.grad = grads_.alloc(static_cast<size_t>(n.shape.size()));
+    n.grad = alloc_grad(static_cast<size_t>(n.shape.size()));
     *fresh = true;
   }
   return n.grad;
+}
+
+template <class T>
+T* Tape<T>::alloc_grad(size_t n) {
+  for (FreeList& f : free_grads_)
+    if (f.elems == n) {
+      if (f.buffers.empty()) break;
+      T* p = f.buffers.back();
+      f.buffers.pop_back();
+      return p;
+    }
+  return grads_.alloc(n);
+}
+
+template <class T>
+void Tape<T>::recycle_grad(Node<T>& n) {
+  if (!n.grad || n.is_param || n.retain_grad || n.alias_of >= 0) return;
+  const size_t elems = static_cast<size_t>(n.shape.size());
+  FreeList* list = nullptr;
+  for (FreeList& f : free_grads_)
+    if (f.elems == elems) list = &f;
+  if (!list) {
+    free_grads_.push_back(FreeList{elems, {}});
+    list = &free_grads_.back();
+  }
+  list->buffers.push_back(n.grad);
+  n.grad = nullptr;
+}
+
+template <class T>
+const T* Tape<T>::transposed_param(int32_t id) {
+  Node<T>& n = nodes_[static_cast<size_t>(id)];
+  if (!n.is_param || n.shape.rank != 2)
+    throw UsageError("Tape::transposed_param: node " + std::to_string(id) + " is not a rank-2 parameter");
+  if (!n.value_t) {
+    const int64_t r = n.shape[0], c = n.shape[1];
+    T* t = cache_.alloc(static_cast<size_t>(r * c));  // lives until the next backward or clear()
+    const T* v = n.value;
+    constexpr int64_t kb = 32;  // blocked, so both sides stay in cache
+    for (int64_t i0 = 0; i0 < r; i0 += kb)
+      for (int64_t j0 = 0; j0 < c; j0 += kb)
+        for (int64_t i = i0; i < std::min(r, i0 + kb); ++i)
+          for (int64_t j = j0; j < std::min(c, j0 + kb); ++j) t[j * r + i] = v[i * c + j];
+    n.value_t = t;
+  }
+  return n.value_t;
 }
 
 template <class T>
@@ -216,15 +266,26 @@ void Tape<T>::backward(const Var<T>& root, const T* seed) {
   check(root, "backward");
   if (!nodes_[static_cast<size_t>(root.id())].requires_grad)
     throw UsageError("backward: the root does not depend on anything that requires a gradient");
-  for (Node<T>& n : nodes_)
+  for (Node<T>& n : nodes_) {
     if (!n.is_param) n.grad = nullptr;
+    n.value_t = nullptr;
+  }
   grads_.reset();
+  cache_.reset();
+  for (FreeList& f : free_grads_) f.buffers.clear();
   T* g = grad(root.id());
   const int64_t n = root.size();
   for (int64_t i = 0; i < n; ++i) g[i] += seed[i];
   for (size_t i = records_.size(); i-- > 0;) {
     const Record<T>& r = records_[i];
-    if (nodes_[static_cast<size_t>(r.out)].grad) r.backward(*this, r);
+    Node<T>& out = nodes_[static_cast<size_t>(r.out)];
+    // A view's gradient is its parent's slice, which may have been written through the parent.
+    if (!out.grad && out.alias_of >= 0 && nodes_[static_cast<size_t>(out.alias_of)].grad) grad(r.out);
+    if (!out.grad) continue;
+    r.backward(*this, r);
+    // Every consumer of r.out was recorded after r and has run: its gradient is complete, and
+    // nothing reads it again unless it is kept.
+    if (!retain_all_) recycle_grad(nodes_[static_cast<size_t>(r.out)]);
   }
   peak_bytes_ = std::max(peak_bytes_, values_.used_bytes() + grads_.peak_bytes());
 }
@@ -237,6 +298,8 @@ void Tape<T>::clear() {
   values_.reset();
   grads_.reset();
   grads_.reset_peak();
+  cache_.reset();
+  for (FreeList& f : free_grads_) f.buffers.clear();
   ints_.reset();
   index_.reset();
   ++gen_;
@@ -251,6 +314,8 @@ void Tape<T>::release() {
   records_.shrink_to_fit();
   values_.release();
   grads_.release();
+  cache_.release();
+  free_grads_.clear();
   ints_.release();
   index_.release();
 }
@@ -269,7 +334,8 @@ TapeStats Tape<T>::stats() const {
   s.value_bytes = values_.used_bytes();
   s.grad_bytes = grads_.used_bytes();
   s.peak_bytes = std::max(peak_bytes_, values_.used_bytes() + grads_.used_bytes());
-  s.capacity_bytes = values_.capacity_bytes() + grads_.capacity_bytes() +
+  s.cache_bytes = cache_.used_bytes();
+  s.capacity_bytes = values_.capacity_bytes() + grads_.capacity_bytes() + cache_.capacity_bytes() +
                      ints_.capacity_bytes() + index_.capacity_bytes() +
                      nodes_.capacity() * sizeof(Node<T>) + records_.capacity() * sizeof(Record<T>);
   return s;

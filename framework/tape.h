@@ -45,10 +45,12 @@ struct Node {
   OpKind kind = OpKind::Input;
   bool requires_grad = false;
   bool is_param = false;
+  bool retain_grad = false;  // keep the gradient after backward (retain_grad())
   int32_t step = -1;  // timestep the node was made in, -1 outside any
   const char* role = nullptr;  // optional static tag for graph export: "x", "h", "y", "loss"...
   int32_t alias_of = -1;       // views: the node whose value (and gradient) this one aliases
   int64_t alias_offset = 0;    //   at this element offset
+  T* value_t = nullptr;        // parameters, during backward: the value transposed (a cache)
 };
 
 template <class T>
@@ -97,6 +99,7 @@ struct TapeStats {
   size_t value_bytes = 0;     // all values in the arena now
   size_t grad_bytes = 0;      // gradient storage in use now
   size_t peak_bytes = 0;      // high-water mark of values + gradients since clear()
+  size_t cache_bytes = 0;     // transposed weights cached by the last backward (d x d per weight)
   size_t capacity_bytes = 0;  // what the arenas hold from the heap
 };
 
@@ -118,6 +121,22 @@ class Tape {
   void backward(const Var<T>& loss);
   // Any root, with its output gradient given (root.size() values).
   void backward(const Var<T>& root, const T* seed);
+
+  // ---- which gradients outlive backward
+  // Like PyTorch, backward keeps the gradients of leaves (inputs made with requires_grad, and
+  // parameters, in their store) and of nodes marked with retain_grad(); an intermediate node's
+  // gradient buffer is recycled as soon as the op that produced the node has run its backward,
+  // and its Var::grad() is null afterwards. This keeps backward's gradient memory to a few
+  // timesteps' worth instead of one buffer per node of the unrolled graph.
+  void retain_grad(const Var<T>& v) {
+    check(v, "retain_grad");
+    for (int32_t id = v.id(); id >= 0; id = nodes_[static_cast<size_t>(id)].alias_of)
+      nodes_[static_cast<size_t>(id)].retain_grad = true;  // a view keeps its parent's buffer
+  }
+  // Keep every node's gradient until clear() (for inspecting a graph's gradients, and for the
+  // exact byte accounting of framework/memory, whose model counts one buffer per node).
+  void set_retain_grads(bool on) { retain_all_ = on; }
+  bool retain_grads() const { return retain_all_; }
 
   // Drops every node and record, keeps the arenas' capacity. Outstanding Vars become stale.
   void clear();
@@ -161,6 +180,10 @@ class Tape {
   // Like grad(), but a new buffer is NOT zeroed: *fresh tells the caller to assign (=) every
   // element instead of accumulating (+=). Saves a memset per op in backward.
   T* grad_for_write(int32_t id, bool* fresh);
+  // A rank-2 parameter's value transposed, built once per backward pass and cached: products
+  // with a weight's transpose (dX = dY·Wᵀ, at every timestep) then run as plain NN GEMMs, which
+  // OpenBLAS runs 1.2-1.45x faster than NT at RNN shapes (32x256 by 256x256: 92 vs 75 GFLOP/s).
+  const T* transposed_param(int32_t id);
   T* scratch(size_t n) { return values_.alloc(n); }            // lives until clear()
   int64_t* ints(size_t n) { return ints_.alloc(n); }           // lives until clear()
   int32_t* node_ids(size_t n) { return index_.alloc(n); }      // lives until clear(); record_n keeps it
@@ -177,11 +200,20 @@ class Tape {
   std::vector<std::pair<const Parameter<T>*, int32_t>> param_nodes_;
   Arena<T> values_;
   Arena<T> grads_;
+  Arena<T> cache_;  // transposed parameters, rebuilt by every backward
   Arena<int64_t> ints_;
   Arena<int32_t> index_;
+  struct FreeList {
+    size_t elems;
+    std::vector<T*> buffers;
+  };
+  T* alloc_grad(size_t n);
+  void recycle_grad(Node<T>& n);
+  std::vector<FreeList> free_grads_;  // recycled gradient buffers by size; capacity kept
   uint32_t gen_ = 1;
   int32_t step_ = -1;
   bool grad_enabled_ = true;
+  bool retain_all_ = false;
   size_t peak_bytes_ = 0;
 };
 

@@ -240,6 +240,7 @@ TEST_CASE("memory_breakdown splits a tape's bytes by op kind", "[memory]") {
   SequenceClassifier<float> model(store, cfg(), rng);
   const SequenceProblem<float> p = classifier_problem(model, b, random_ints(2, 20));
   Tape<float> tape;
+  tape.set_retain_grads(true);  // gradients by op kind: keep every node's
   tape.backward(record_full(tape, p));
   const MemoryBreakdown m = memory_breakdown(tape);
   size_t values = m.scratch_values, grads = 0;

@@ -72,6 +72,8 @@ TEST_CASE("W_hh's gradient is the sum over timesteps of h_{t-1}^T dz_t", "[rnn]"
       Var<D> h0 = tape.input(randn(static_cast<size_t>(B * H), 2, 0.5), Shape{B, H}, true);
       auto seq = rnn.forward_sequence(tape, X, h0, /*intermediates=*/true);
       REQUIRE(seq.intermediates.size() == static_cast<size_t>(Tn));
+      for (const auto& st : seq.intermediates) tape.retain_grad(st.z);  // like PyTorch's retain_grad()
+      for (const auto& h : seq.hidden_states) tape.retain_grad(h);
       tape.backward(projection_loss(tape, seq, randn(static_cast<size_t>(B * Tn * O), 3)));
 
       // By hand, in double, from dz_t (the gradient left on each z_t node after backward).

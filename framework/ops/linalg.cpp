@@ -18,7 +18,9 @@ static void matmul_backward(Tape<T>& tape, const Record<T>& r) {
   bool fresh;  // a gradient with no contribution yet is written with beta = 0 (no zero-fill)
   if (T* da = tape.grad_for_write(r.in[0], &fresh)) {
     const T beta = fresh ? T(0) : T(1);
-    if (!ta)  // dA(M,K) += dC(M,N) · op(B)ᵀ
+    if (!ta && !tb && B.is_param && B.shape.rank == 2)  // dA(M,K) += dC(M,N) · (Bᵀ cached, (N,K))
+      blas::gemm(false, false, m, k, n, T(1), dc, n, tape.transposed_param(r.in[1]), k, beta, da, k);
+    else if (!ta)  // dA(M,K) += dC(M,N) · op(B)ᵀ
       blas::gemm(false, !tb, m, k, n, T(1), dc, n, B.value, ldb, beta, da, k);
     else      // dA(K,M) += op(B)(K,N) · dCᵀ
       blas::gemm(tb, true, k, m, n, T(1), B.value, ldb, dc, n, beta, da, m);
