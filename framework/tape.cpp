@@ -167,6 +167,22 @@ T* Tape<T>::grad_for_write(int32_t id, bool* fresh) {
 }
 
 template <class T>
+bool Tape<T>::can_move_grad(int32_t from, int32_t to) const {
+  const Node<T>& f = nodes_[static_cast<size_t>(from)];
+  const Node<T>& t = nodes_[static_cast<size_t>(to)];
+  return !retain_all_ && f.grad && !f.is_param && !f.retain_grad && f.alias_of < 0 && t.requires_grad &&
+         !t.grad && !t.is_param && t.alias_of < 0 && t.shape.size() == f.shape.size();
+}
+
+template <class T>
+bool Tape<T>::move_grad(int32_t from, int32_t to) {
+  if (!can_move_grad(from, to)) return false;
+  nodes_[static_cast<size_t>(to)].grad = nodes_[static_cast<size_t>(from)].grad;
+  nodes_[static_cast<size_t>(from)].grad = nullptr;
+  return true;
+}
+
+template <class T>
 T* Tape<T>::alloc_grad(size_t n) {
   for (FreeList& f : free_grads_)
     if (f.elems == n) {

@@ -184,6 +184,13 @@ class Tape {
   // with a weight's transpose (dX = dY·Wᵀ, at every timestep) then run as plain NN GEMMs, which
   // OpenBLAS runs 1.2-1.45x faster than NT at RNN shapes (32x256 by 256x256: 92 vs 75 GFLOP/s).
   const T* transposed_param(int32_t id);
+  // Gradient pass-through without a copy: if to's gradient is still empty and from's buffer is
+  // dead after the running backward (not kept, not a parameter, not a view), to takes over
+  // from's buffer (same size) and from's gradient becomes null. For ops whose input gradient is
+  // the output's (add, bias_add) or an elementwise function of it computed in place (tanh).
+  // Never in set_retain_grads mode. Call only from the backward of the op that produced from.
+  bool can_move_grad(int32_t from, int32_t to) const;
+  bool move_grad(int32_t from, int32_t to);
   T* scratch(size_t n) { return values_.alloc(n); }            // lives until clear()
   int64_t* ints(size_t n) { return ints_.alloc(n); }           // lives until clear()
   int32_t* node_ids(size_t n) { return index_.alloc(n); }      // lives until clear(); record_n keeps it

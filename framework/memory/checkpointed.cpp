@@ -31,6 +31,7 @@ RunStats CheckpointedBPTT<T>::run(Tape<T>& tape, const SequenceProblem<T>& p, co
     ~RetainScope() { t.set_retain_grads(prev); }
   } retain{tape, tape.retain_grads()};
   tape.set_retain_grads(true);
+  head_.set_retain_grads(true);
   const size_t state = static_cast<size_t>(B * d);
   const size_t host = model.host_buffers();
   auto rows_in = [&](int64_t t) { return static_cast<size_t>(p.rows_into(t) * d); };

@@ -59,28 +59,43 @@ void accumulate(Tape<T>& tape, int32_t id, const T* dy, int64_t n, T s) {
     for (int64_t i = 0; i < n; ++i) d[i] += s * dy[i];
 }
 
-// dx (+)= dy ⊙ f(y) elementwise: assigns when dx is fresh, accumulates otherwise.
+// dx (+)= dy ⊙ f(y) elementwise: assigns when dx is fresh, accumulates otherwise; when dy's
+// buffer is dead, dx takes it over and the assignment runs in place.
 template <class T, class F>
 void accumulate_unary(Tape<T>& tape, const Record<T>& r, F df) {
   const Node<T>& y = tape.node(r.out);
   const int64_t n = y.shape.size();
+  const T* __restrict v = y.value;
+  if (tape.move_grad(r.out, r.in[0])) {
+    T* __restrict dx = tape.node(r.in[0]).grad;
+    for (int64_t i = 0; i < n; ++i) dx[i] = df(dx[i], v[i]);
+    return;
+  }
   bool fresh;
   T* dx = tape.grad_for_write(r.in[0], &fresh);
   if (!dx) return;
   const T* __restrict g = y.grad;
-  const T* __restrict v = y.value;
   if (fresh)
     for (int64_t i = 0; i < n; ++i) dx[i] = df(g[i], v[i]);
   else
     for (int64_t i = 0; i < n; ++i) dx[i] += df(g[i], v[i]);
 }
 
+// dA (+)= dY for two inputs: one of them takes dY's buffer over if it can (no copy), the other
+// (or both) accumulate.
+template <class T>
+void pass_through2(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  const int64_t n = y.shape.size();
+  const int first = tape.can_move_grad(r.out, r.in[1]) ? 0 : 1;  // accumulate this one first
+  accumulate(tape, r.in[first], y.grad, n, T(1));
+  if (!tape.move_grad(r.out, r.in[1 - first])) accumulate(tape, r.in[1 - first], tape.node(r.out).grad, n, T(1));
+}
+
 // y = a + b
 template <class T>
 void add_backward(Tape<T>& tape, const Record<T>& r) {
-  const Node<T>& y = tape.node(r.out);
-  accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
-  accumulate(tape, r.in[1], y.grad, y.shape.size(), T(1));
+  pass_through2(tape, r);
 }
 // y = a - b
 template <class T>
@@ -115,10 +130,10 @@ template <class T>
 void bias_add_backward(Tape<T>& tape, const Record<T>& r) {
   const Node<T>& y = tape.node(r.out);
   const int64_t rows = y.shape.rows(), d = y.shape.last();
-  accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
   if (T* db = tape.grad(r.in[1]))
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < d; ++j) db[j] += y.grad[i * d + j];
+  if (!tape.move_grad(r.out, r.in[0])) accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
 }
 // y = tanh(x): dx += dy ⊙ (1 - y²)
 template <class T>
