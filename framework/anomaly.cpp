@@ -23,7 +23,7 @@ std::optional<Anomaly> find_non_finite(const Tape<T>& tape, bool gradients) {
     // timestep and row. Bad input data is reported as the input itself.
     if (!gradients && node.kind == OpKind::Param) continue;
     const T* p = gradients ? node.grad : node.value;
-    if (!p) continue;
+    if (!p) continue;  // no gradient, or a value a fused op did not keep
     const int64_t size = node.shape.size();
     for (int64_t i = 0; i < size; ++i)
       if (!std::isfinite(p[i])) {

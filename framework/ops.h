@@ -23,6 +23,16 @@ template <class T> Var<T> tanh(const Var<T>& x);                       // y = ta
 template <class T> Var<T> relu(const Var<T>& x);                       // y = max(0, x)
 template <class T> Var<T> sigmoid(const Var<T>& x);                    // y = 1 / (1 + e^-x)
 
+// ---- fused (framework/ops/fused.cpp)
+// The Elman recurrence h = act(a + h_prev·W + b), act tanh or relu, computed in one pass (a + b
+// written into z_buffer, the GEMM accumulating into it, the activation reading it) and recorded as
+// the four ops matmul, add, bias_add, act. The matmul, add and bias_add nodes keep no value
+// (Var::data throws); z_buffer (B·d, reusable from step to step) defaults to fresh tape storage.
+// z = (a + b) + h_prev·W: rounding differs from the op-by-op (a + h_prev·W) + b by an ulp.
+template <class T>
+Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, OpKind act,
+                T* z_buffer = nullptr);
+
 // ---- reductions and losses (framework/ops/reduce.cpp, loss.cpp)
 template <class T> Var<T> sum(const Var<T>& x);   // y = Σ x
 template <class T> Var<T> mean(const Var<T>& x);  // y = Σ x / n

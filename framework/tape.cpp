@@ -77,6 +77,16 @@ Var<T> Tape<T>::make_view(const Shape& shape, OpKind kind, T* value) {
 }
 
 template <class T>
+Var<T> Tape<T>::make_unmaterialized(const Shape& shape, OpKind kind) {
+  Node<T> n;
+  n.shape = shape;
+  n.kind = kind;
+  n.step = step_;
+  nodes_.push_back(n);
+  return Var<T>(this, static_cast<int32_t>(nodes_.size() - 1), gen_);
+}
+
+template <class T>
 Var<T> Tape<T>::make_alias(const Shape& shape, OpKind kind, int32_t parent, int64_t offset) {
   Var<T> v = make_view(shape, kind, nodes_[static_cast<size_t>(parent)].value + offset);
   Node<T>& n = nodes_[static_cast<size_t>(v.id())];

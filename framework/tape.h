@@ -147,6 +147,11 @@ class Tape {
   bool grad_enabled() const { return grad_enabled_; }
   void set_grad_enabled(bool on) { grad_enabled_ = on; }
 
+  // ---- fused forwards (on by default). Off, models record op by op, every value kept: for
+  // anomaly mode, which scans every value.
+  void set_fusion(bool on) { fusion_ = on; }
+  bool fusion() const { return fusion_; }
+
   // ---- timestep annotation (for graph export and anomaly reports)
   void set_step(int32_t t) { step_ = t; }
   int32_t step() const { return step_; }
@@ -170,6 +175,10 @@ class Tape {
   // A node whose value aliases existing tape storage (values never change once computed):
   // contiguous slices, reshapes and detach cost no copy.
   Var<T> make_view(const Shape& shape, OpKind kind, T* value);
+  // A node whose value is not kept: a fused forward computed it inside a later op's pass (see
+  // framework/ops/fused.h). It has a shape, records and a gradient like any node; Var::data()
+  // on it throws.
+  Var<T> make_unmaterialized(const Shape& shape, OpKind kind);
   // A view of node parent's value at offset whose gradient is also parent's gradient at offset:
   // its backward then has nothing to do (contiguous row slices, reshapes).
   Var<T> make_alias(const Shape& shape, OpKind kind, int32_t parent, int64_t offset);
@@ -221,6 +230,7 @@ class Tape {
   int32_t step_ = -1;
   bool grad_enabled_ = true;
   bool retain_all_ = false;
+  bool fusion_ = true;
   size_t peak_bytes_ = 0;
 };
 
@@ -270,7 +280,12 @@ Shape Var<T>::shape() const {
 template <class T>
 T* Var<T>::data() const {
   tape().check(*this, "Var::data");
-  return tape_->value(id_);
+  T* v = tape_->value(id_);
+  if (!v)
+    throw UsageError(std::string("Var::data: the value of this ") + op_name(tape_->node(id_).kind) +
+                     " node was fused into the next op and not kept (ask the model for intermediates, or "
+                     "call tape.set_fusion(false), to keep it)");
+  return v;
 }
 template <class T>
 bool Var<T>::requires_grad() const {

@@ -19,6 +19,19 @@ StepResult Trainer<T>::step(Tape<T>& tape, const std::function<Var<T>(Tape<T>&)>
   r.lr = opt_.lr();
   tape.clear();
   store_.zero_grad();
+  // Anomaly mode scans every value and gradient: record op by op and keep every gradient.
+  struct ModeScope {
+    Tape<T>& t;
+    bool fusion, retain;
+    ~ModeScope() {
+      t.set_fusion(fusion);
+      t.set_retain_grads(retain);
+    }
+  } modes{tape, tape.fusion(), tape.retain_grads()};
+  if (options_.anomaly) {
+    tape.set_fusion(false);
+    tape.set_retain_grads(true);
+  }
   Var<T> loss = forward(tape);
   r.loss = static_cast<double>(loss.item());
   if (!std::isfinite(r.loss)) {

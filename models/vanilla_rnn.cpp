@@ -52,8 +52,18 @@ VanillaRNN<T>::VanillaRNN(ParameterStore<T>& store, const RNNConfig& config, Rng
 
 template <class T>
 typename VanillaRNN<T>::Step VanillaRNN<T>::recur(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev,
-                                                  bool intermediates) const {
+                                                  bool intermediates, T* z_buffer) const {
   Step s;
+  if (!intermediates && tape.fusion()) {
+    s.h = rnn_cell(a_t, h_prev, tape.param(W_hh), tape.param(b_h),
+                   act_ == Activation::Tanh ? OpKind::Tanh : OpKind::Relu, z_buffer);
+    tape.set_role(s.h, "h");
+    if (W_hy) {
+      s.y = bias_add(matmul(s.h, tape.param(*W_hy)), tape.param(*b_y));
+      tape.set_role(s.y, "y");
+    }
+    return s;
+  }
   Var<T> m_t = matmul(h_prev, tape.param(W_hh));       // memory contribution  h_{t-1}·W_hh
   Var<T> z_t = bias_add(add(a_t, m_t), tape.param(b_h));  // z_t = a_t + m_t + b_h
   s.h = act_ == Activation::Tanh ? tanh(z_t) : relu(z_t);
@@ -110,9 +120,10 @@ typename VanillaRNN<T>::Sequence VanillaRNN<T>::forward_sequence(Tape<T>& tape, 
   out.hidden_states.reserve(static_cast<size_t>(Tn));
   if (W_hy) out.outputs.reserve(static_cast<size_t>(Tn));
   if (intermediates) out.intermediates.reserve(static_cast<size_t>(Tn));
+  T* z_buffer = intermediates || !tape.fusion() ? nullptr : tape.scratch(static_cast<size_t>(B * config_.hidden_dim));
   for (int64_t t = 0; t < Tn; ++t) {
     StepScope<T> scope(tape, static_cast<int32_t>(t));
-    Step s = recur(tape, slice_rows(xp, t * B, (t + 1) * B), h, intermediates);
+    Step s = recur(tape, slice_rows(xp, t * B, (t + 1) * B), h, intermediates, z_buffer);
     h = s.h;
     out.hidden_states.push_back(s.h);
     if (W_hy) out.outputs.push_back(s.y);

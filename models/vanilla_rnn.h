@@ -68,7 +68,11 @@ class VanillaRNN {
                           const Var<T>& h0 = Var<T>()) const;
 
   // The recurrence given a precomputed input contribution a_t = x_t·W_xh (batch, hidden).
-  Step recur(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev, bool intermediates = false) const;
+  // Without intermediates (and with the tape's fusion on) it runs as one fused pass (rnn_cell in
+  // framework/ops.h) that records the same ops; z_buffer, if given, is its (batch, hidden) scratch,
+  // reused from step to step by the sequence forwards.
+  Step recur(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev, bool intermediates = false,
+             T* z_buffer = nullptr) const;
 
   Parameter<T>& W_xh;
   Parameter<T>& W_hh;

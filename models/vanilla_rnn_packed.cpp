@@ -37,11 +37,12 @@ typename VanillaRNN<T>::Sequence VanillaRNN<T>::forward_packed(Tape<T>& tape, co
   std::vector<Var<T>> finals;  // sequences ending at step t are rows [bs[t+1], bs[t]) of h_t
   finals.reserve(static_cast<size_t>(Tn));
   int64_t offset = 0;
+  T* z_buffer = tape.fusion() ? tape.scratch(static_cast<size_t>(B * config_.hidden_dim)) : nullptr;
   for (int64_t t = 0; t < Tn; ++t) {
     StepScope<T> scope(tape, static_cast<int32_t>(t));
     const int64_t bt = batch_sizes[static_cast<size_t>(t)];
     Var<T> h_prev = h.shape()[0] == bt ? h : slice_rows(h, 0, bt);
-    Step s = recur(tape, slice_rows(xp, offset, offset + bt), h_prev, false);
+    Step s = recur(tape, slice_rows(xp, offset, offset + bt), h_prev, false, z_buffer);
     offset += bt;
     h = s.h;
     out.hidden_states.push_back(s.h);

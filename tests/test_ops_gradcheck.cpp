@@ -152,3 +152,12 @@ TEST_CASE("gradcheck concat_rows and reshape", "[ops][gradcheck]") {
 TEST_CASE("gradcheck time_major", "[ops][gradcheck]") {
   expect_ok([](Tape<D>&, const std::vector<Var<D>>& x) { return time_major(x[0]); }, {rand_input({2, 3, 4}, 32)});
 }
+
+TEST_CASE("gradcheck the fused rnn_cell (tanh and relu)", "[ops][gradcheck]") {
+  for (OpKind act : {OpKind::Tanh, OpKind::Relu}) {
+    INFO(op_name(act));
+    expect_ok([=](Tape<D>&, const std::vector<Var<D>>& x) { return rnn_cell(x[0], x[1], x[2], x[3], act); },
+              {rand_input(Shape{3, 4}, 31), rand_input(Shape{3, 5}, 32), rand_input(Shape{5, 4}, 33),
+               rand_input(Shape{4}, 34)});
+  }
+}

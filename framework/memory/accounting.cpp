@@ -43,8 +43,10 @@ MemoryBreakdown memory_breakdown(const Tape<T>& tape) {
     KindBytes& k = b.by_kind[static_cast<size_t>(n.kind)];
     ++k.nodes;
     const size_t v = rounded(n.shape.size(), sizeof(T));
-    k.values += v;
-    owned += v;
+    if (n.value) {  // a fused op's unkept intermediate has none
+      k.values += v;
+      owned += v;
+    }
     if (n.grad) k.grads += v;
   }
   for (size_t i = 0; i < static_cast<size_t>(kNumOpKinds); ++i) {

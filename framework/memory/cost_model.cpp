@@ -50,6 +50,8 @@ void add(const MemoryModel& m, Bytes& b, int64_t elems, bool grad) {
   b.values += s;
   if (grad) b.grads += s;
 }
+// A node a fused op keeps no value for: only its gradient.
+void add_grad(const MemoryModel& m, Bytes& b, int64_t elems) { b.grads += m.alloc(elems); }
 void add_loss(const MemoryModel& m, Bytes& b, const std::vector<Alloc>& allocs, int64_t rows) {
   for (const Alloc& a : allocs) add(m, b, a.per_row * rows + a.fixed, a.grad);
 }
@@ -60,7 +62,10 @@ Bytes MemoryModel::recorded_step(int64_t t, bool prev_grad) const {
   const int64_t bt = rows(t), d = hidden, next = next_rows(t);
   (void)prev_grad;  // slice_rows of h_{t-1} (when the batch shrinks) is a view of it: no bytes
   add(*this, b, bt * input_dim, input_grad);  // x_t
-  for (int i = 0; i < 5; ++i) add(*this, b, bt * d, true);      // x·W_xh, h·W_hh, add, bias_add, activation
+  // The fused recurrence (rnn_cell): values x·W_xh, z's scratch, h_t; gradients for x·W_xh,
+  // h·W_hh, add, bias_add (z) and h_t.
+  for (int i = 0; i < 3; ++i) add(*this, b, bt * d, true);
+  for (int i = 0; i < 2; ++i) add_grad(*this, b, bt * d);
   if (rnn_output > 0)
     for (int i = 0; i < 2; ++i) add(*this, b, bt * rnn_output, loss.uses_y);  // y_t = h·W_hy + b_y
   (void)next;  // the finals piece, rows [next, bt) of h_t, is a view too
@@ -72,7 +77,7 @@ size_t MemoryModel::advance_step(int64_t t) const {
   Bytes b;
   const int64_t bt = rows(t), d = hidden;  // (slicing the state when the batch shrinks: a view)
   add(*this, b, bt * input_dim, false);
-  for (int i = 0; i < 5; ++i) add(*this, b, bt * d, false);
+  for (int i = 0; i < 3; ++i) add(*this, b, bt * d, false);  // x·W_xh, z's scratch, h_t
   if (rnn_output > 0)
     for (int i = 0; i < 2; ++i) add(*this, b, bt * rnn_output, false);
   return b.values;

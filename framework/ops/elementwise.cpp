@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "framework/ops.h"
+#include "framework/ops/backward.h"
 
 namespace reel {
 namespace {
@@ -94,7 +95,7 @@ void pass_through2(Tape<T>& tape, const Record<T>& r) {
 
 // y = a + b
 template <class T>
-void add_backward(Tape<T>& tape, const Record<T>& r) {
+void add_backward_impl(Tape<T>& tape, const Record<T>& r) {
   pass_through2(tape, r);
 }
 // y = a - b
@@ -127,7 +128,7 @@ void scale_backward(Tape<T>& tape, const Record<T>& r) {
 }
 // y[i, j] = x[i, j] + b[j]: dx += dy, db[j] += Σ_i dy[i, j]
 template <class T>
-void bias_add_backward(Tape<T>& tape, const Record<T>& r) {
+void bias_add_backward_impl(Tape<T>& tape, const Record<T>& r) {
   const Node<T>& y = tape.node(r.out);
   const int64_t rows = y.shape.rows(), d = y.shape.last();
   if (T* db = tape.grad(r.in[1]))
@@ -137,12 +138,12 @@ void bias_add_backward(Tape<T>& tape, const Record<T>& r) {
 }
 // y = tanh(x): dx += dy ⊙ (1 - y²)
 template <class T>
-void tanh_backward(Tape<T>& tape, const Record<T>& r) {
+void tanh_backward_impl(Tape<T>& tape, const Record<T>& r) {
   accumulate_unary(tape, r, [](T g, T y) { return g * (T(1) - y * y); });
 }
 // y = max(0, x): dx += dy where y > 0
 template <class T>
-void relu_backward(Tape<T>& tape, const Record<T>& r) {
+void relu_backward_impl(Tape<T>& tape, const Record<T>& r) {
   accumulate_unary(tape, r, [](T g, T y) { return y > T(0) ? g : T(0); });
 }
 // y = σ(x): dx += dy ⊙ y(1 - y)
@@ -181,9 +182,30 @@ Var<T> binary(const char* op, OpKind kind, typename Record<T>::Backward bw, cons
 
 }  // namespace
 
+namespace detail {
+template <class T>
+void add_backward(Tape<T>& tape, const Record<T>& r) { reel::add_backward_impl<T>(tape, r); }
+template <class T>
+void bias_add_backward(Tape<T>& tape, const Record<T>& r) { reel::bias_add_backward_impl<T>(tape, r); }
+template <class T>
+void tanh_backward(Tape<T>& tape, const Record<T>& r) { reel::tanh_backward_impl<T>(tape, r); }
+template <class T>
+void relu_backward(Tape<T>& tape, const Record<T>& r) { reel::relu_backward_impl<T>(tape, r); }
+template void add_backward(Tape<float>&, const Record<float>&);
+template void add_backward(Tape<double>&, const Record<double>&);
+template void bias_add_backward(Tape<float>&, const Record<float>&);
+template void bias_add_backward(Tape<double>&, const Record<double>&);
+template void tanh_backward(Tape<float>&, const Record<float>&);
+template void tanh_backward(Tape<double>&, const Record<double>&);
+template void relu_backward(Tape<float>&, const Record<float>&);
+template void relu_backward(Tape<double>&, const Record<double>&);
+void tanh_forward(const float* x, float* y, int64_t n) { tanh_loop(x, y, n); }
+void tanh_forward(const double* x, double* y, int64_t n) { tanh_loop(x, y, n); }
+}  // namespace detail
+
 template <class T>
 Var<T> add(const Var<T>& a, const Var<T>& b) {
-  return binary("add", OpKind::Add, &add_backward<T>, a, b, 0, [](T x, T y) { return x + y; });
+  return binary("add", OpKind::Add, &detail::add_backward<T>, a, b, 0, [](T x, T y) { return x + y; });
 }
 template <class T>
 Var<T> sub(const Var<T>& a, const Var<T>& b) {
@@ -224,7 +246,7 @@ Var<T> bias_add(const Var<T>& x, const Var<T>& b) {
   T* out = y.data();
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < d; ++j) out[i * d + j] = in[i * d + j] + bias[j];
-  tape.record(OpKind::BiasAdd, &bias_add_backward<T>, y, {x.id(), b.id()}, 0);
+  tape.record(OpKind::BiasAdd, &detail::bias_add_backward<T>, y, {x.id(), b.id()}, 0);
   return y;
 }
 
@@ -234,12 +256,12 @@ Var<T> tanh(const Var<T>& x) {
   tape.check(x, "tanh");
   Var<T> y = tape.make(x.shape(), OpKind::Tanh, false);
   tanh_loop(x.data(), y.data(), x.size());
-  tape.record(OpKind::Tanh, &tanh_backward<T>, y, {x.id()}, static_cast<size_t>(x.size()) * sizeof(T));
+  tape.record(OpKind::Tanh, &detail::tanh_backward<T>, y, {x.id()}, static_cast<size_t>(x.size()) * sizeof(T));
   return y;
 }
 template <class T>
 Var<T> relu(const Var<T>& x) {
-  return unary("relu", OpKind::Relu, &relu_backward<T>, x, [](T v) { return v > T(0) ? v : T(0); });
+  return unary("relu", OpKind::Relu, &detail::relu_backward<T>, x, [](T v) { return v > T(0) ? v : T(0); });
 }
 template <class T>
 Var<T> sigmoid(const Var<T>& x) {

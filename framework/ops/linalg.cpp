@@ -1,12 +1,14 @@
 // Matrix products. Forward and backward side by side; both go to BLAS.
 #include "framework/blas.h"
 #include "framework/ops.h"
+#include "framework/ops/backward.h"
 
 namespace reel {
 
 // aux: {trans_a, trans_b, unused}. Shapes (stored): a (M,K) or (K,M) if trans_a; b likewise.
+namespace detail {
 template <class T>
-static void matmul_backward(Tape<T>& tape, const Record<T>& r) {
+void matmul_backward(Tape<T>& tape, const Record<T>& r) {
   const bool ta = r.aux[0] != 0, tb = r.aux[1] != 0;
   const Node<T>& A = tape.node(r.in[0]);
   const Node<T>& B = tape.node(r.in[1]);
@@ -34,6 +36,10 @@ static void matmul_backward(Tape<T>& tape, const Record<T>& r) {
   }
 }
 
+template void matmul_backward(Tape<float>&, const Record<float>&);
+template void matmul_backward(Tape<double>&, const Record<double>&);
+}  // namespace detail
+
 template <class T>
 Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
   Tape<T>& tape = a.tape();
@@ -60,7 +66,7 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
   size_t saved = 0;
   if (!tape.node(a.id()).is_param) saved += static_cast<size_t>(sa.size()) * sizeof(T);
   if (!tape.node(b.id()).is_param) saved += static_cast<size_t>(sb.size()) * sizeof(T);
-  if (Record<T>* r = tape.record(OpKind::MatMul, &matmul_backward<T>, y, {a.id(), b.id()}, saved)) {
+  if (Record<T>* r = tape.record(OpKind::MatMul, &detail::matmul_backward<T>, y, {a.id(), b.id()}, saved)) {
     r->aux[0] = trans_a;
     r->aux[1] = trans_b;
   }

@@ -1,0 +1,18 @@
+#pragma once
+// The backward functions of the ops that fused forwards record (framework/ops/fused.cpp): a fused
+// forward computes several ops in one pass but records each of them with its own backward, so the
+// tape, its gradients and the graph export are those of the unfused ops.
+#include "framework/tape.h"
+
+namespace reel::detail {
+
+template <class T> void matmul_backward(Tape<T>& tape, const Record<T>& r);
+template <class T> void add_backward(Tape<T>& tape, const Record<T>& r);
+template <class T> void bias_add_backward(Tape<T>& tape, const Record<T>& r);
+template <class T> void tanh_backward(Tape<T>& tape, const Record<T>& r);
+template <class T> void relu_backward(Tape<T>& tape, const Record<T>& r);
+// The activation loops of tanh and relu (y = f(x), n elements).
+void tanh_forward(const float* x, float* y, int64_t n);
+void tanh_forward(const double* x, double* y, int64_t n);
+
+}  // namespace reel::detail
