@@ -272,6 +272,52 @@ def main():
     md.append("Median ratio over the grid: " + ", ".join(
         "%s %.2f (range %.2f–%.2f)" % (m, statistics.median(v), min(v), max(v)) for m, v in all_ratios.items() if v) + ".")
     md.append("")
+    # ---- the targets: best thread count of each side, per point
+    md.append("### Targets: training step at each side's best thread count")
+    md.append("")
+    md.append("Per point, the faster of 1 and 2 threads for reel against the faster for PyTorch best. Target: "
+              "ratio ≤ 0.8 at hidden ≤ 512, ≤ 1.0 at hidden 1024 (stretch: ≤ 0.5 at hidden ≤ 256).")
+    md.append("")
+    md.append("| batch | seq | hidden | reel ms (threads) | PyTorch best ms (threads) | ratio | target | met |")
+    md.append("|---:|---:|---:|---:|---:|---:|---:|:---:|")
+    by_point = {}
+    for (b, t, h, thr), sides in results.items():
+        by_point.setdefault((b, t, h), {})[thr] = sides
+    met_all, best_ratios, stretch = True, [], 0
+    for (b, t, h), per_thr in by_point.items():
+        def best_of(side):
+            cands = [(value(sd[side].get("train_step"), "train_step"), thr) for thr, sd in per_thr.items()]
+            cands = [c for c in cands if c[0] is not None]
+            return min(cands) if cands else (None, None)
+        (rv, rt), (pv, pt) = best_of("reel"), best_of("best")
+        if rv is None or not pv:
+            continue
+        ratio = rv / pv
+        target = 1.0 if h >= 1024 else 0.8
+        ok = ratio <= target
+        met_all = met_all and ok
+        best_ratios.append(ratio)
+        stretch += (h <= 256 and ratio <= 0.5)
+        md.append("| %d | %d | %d | %s (%d) | %s (%d) | %.2f | ≤ %.1f | %s |" % (
+            b, t, h, fmt(rv), rt, fmt(pv), pt, ratio, target, "yes" if ok else "**no**"))
+    md.append("")
+    if best_ratios:
+        md.append("Training step at best thread counts: median ratio %.2f (range %.2f–%.2f); target %s at every "
+                  "point; %d of %d points with hidden ≤ 256 at ≤ 0.5 (2x faster)." % (
+                      statistics.median(best_ratios), min(best_ratios), max(best_ratios),
+                      "met" if met_all else "**not met**", stretch,
+                      sum(1 for (b, t, h) in by_point if h <= 256)))
+        md.append("")
+    eff = []
+    for (b, t, h, thr), sides in results.items():
+        g = sides["reel"].get("sgemm", {})
+        rf = sides["reel"].get("forward", {}).get("gflops")
+        if h >= 512 and rf and g.get("floor_gflops"):
+            eff.append((b, t, h, thr, 100 * rf / g["floor_gflops"]))
+    if eff:
+        md.append("Forward at hidden ≥ 512 against the sgemm floor at the recurrence's shapes (same threads; "
+                  "target ≥ 70%%): %s." % ", ".join("B%d T%d d%d %dt %.0f%%" % e for e in eff))
+        md.append("")
     md.append("### Times (ms, median (min–max)) and peak memory (MiB)")
     md.append("")
     md.append("| batch | seq | hidden | threads | metric | reel | PyTorch best | PyTorch installed | ratio |")
