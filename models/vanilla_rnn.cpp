@@ -53,17 +53,8 @@ VanillaRNN<T>::VanillaRNN(ParameterStore<T>& store, const RNNConfig& config, Rng
 template <class T>
 typename VanillaRNN<T>::Step VanillaRNN<T>::recur(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev,
                                                   bool intermediates, T* z_buffer) const {
+  if (!intermediates && tape.fusion()) return fused_step(tape, a_t, h_prev, z_buffer, nullptr, false);
   Step s;
-  if (!intermediates && tape.fusion()) {
-    s.h = rnn_cell(a_t, h_prev, tape.param(W_hh), tape.param(b_h),
-                   act_ == Activation::Tanh ? OpKind::Tanh : OpKind::Relu, z_buffer);
-    tape.set_role(s.h, "h");
-    if (W_hy) {
-      s.y = bias_add(matmul(s.h, tape.param(*W_hy)), tape.param(*b_y));
-      tape.set_role(s.y, "y");
-    }
-    return s;
-  }
   Var<T> m_t = matmul(h_prev, tape.param(W_hh));       // memory contribution  h_{t-1}·W_hh
   Var<T> z_t = bias_add(add(a_t, m_t), tape.param(b_h));  // z_t = a_t + m_t + b_h
   s.h = act_ == Activation::Tanh ? tanh(z_t) : relu(z_t);
@@ -76,6 +67,20 @@ typename VanillaRNN<T>::Step VanillaRNN<T>::recur(Tape<T>& tape, const Var<T>& a
     s.input_contribution = a_t;
     s.memory_contribution = m_t;
     s.z = z_t;
+  }
+  return s;
+}
+
+template <class T>
+typename VanillaRNN<T>::Step VanillaRNN<T>::fused_step(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev,
+                                                       T* z_buffer, T* h_out, bool defer) const {
+  Step s;
+  s.h = rnn_cell(a_t, h_prev, tape.param(W_hh), tape.param(b_h), act_ == Activation::Tanh ? OpKind::Tanh : OpKind::Relu,
+                 z_buffer, h_out, defer);
+  tape.set_role(s.h, "h");
+  if (W_hy) {
+    s.y = bias_add(matmul(s.h, tape.param(*W_hy)), tape.param(*b_y));  // y_t = h_t·W_hy + b_y
+    tape.set_role(s.y, "y");
   }
   return s;
 }
@@ -115,15 +120,25 @@ typename VanillaRNN<T>::Sequence VanillaRNN<T>::forward_sequence(Tape<T>& tape, 
   // contiguous slice (a view, no copy): (T, B, n)·W_xh -> (T·B, d).
   Var<T> Xt = time_major(X);
   tape.set_role(Xt, "x");
-  Var<T> xp = reshape(matmul(Xt, tape.param(W_xh)), Shape{Tn * B, config_.hidden_dim});
+  // Fused: every h_t goes into one (T·B, d) block. At small batches the projection's backward then
+  // accumulates W_hh's gradient over all steps in one GEMM (rnn_projection) instead of T thin ones
+  // with K = batch: measured 1 thread, seq 100, train step -7.5 % at batch 32 hidden 512, -4 % at
+  // hidden 1024; at batch 128 the per-step GEMMs are as fast (K = 128) and keep h, dm in cache.
+  const int64_t d = config_.hidden_dim;
+  const bool fused = !intermediates && tape.fusion();
+  const bool defer = fused && B < 64;
+  T* H = fused ? tape.scratch(static_cast<size_t>(Tn * B * d)) : nullptr;
+  T* z_buffer = fused ? tape.scratch(static_cast<size_t>(B * d)) : nullptr;
+  Var<T> P = defer ? rnn_projection(Xt, tape.param(W_xh), tape.param(W_hh), h, H) : matmul(Xt, tape.param(W_xh));
+  Var<T> xp = reshape(P, Shape{Tn * B, d});
   Sequence out;
   out.hidden_states.reserve(static_cast<size_t>(Tn));
   if (W_hy) out.outputs.reserve(static_cast<size_t>(Tn));
   if (intermediates) out.intermediates.reserve(static_cast<size_t>(Tn));
-  T* z_buffer = intermediates || !tape.fusion() ? nullptr : tape.scratch(static_cast<size_t>(B * config_.hidden_dim));
   for (int64_t t = 0; t < Tn; ++t) {
     StepScope<T> scope(tape, static_cast<int32_t>(t));
-    Step s = recur(tape, slice_rows(xp, t * B, (t + 1) * B), h, intermediates, z_buffer);
+    Var<T> a_t = slice_rows(xp, t * B, (t + 1) * B);
+    Step s = fused ? fused_step(tape, a_t, h, z_buffer, H + t * B * d, defer) : recur(tape, a_t, h, intermediates);
     h = s.h;
     out.hidden_states.push_back(s.h);
     if (W_hy) out.outputs.push_back(s.y);

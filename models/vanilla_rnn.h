@@ -83,6 +83,7 @@ class VanillaRNN {
  private:
   RNNConfig config_;
   Activation act_;
+  Step fused_step(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev, T* z_buffer, T* h_out, bool defer) const;
 };
 
 }  // namespace reel

@@ -9,8 +9,53 @@
 
 namespace reel {
 
+namespace {
+
+// P = X·W_xh's backward, plus the recurrent weight's gradient over the whole sequence in one GEMM:
+// dW_hh += h0ᵀ·dP_0 + [h_1; ...; h_{T-1}]ᵀ·[dP_1; ...; dP_{T-1}]. extra: {W_hh id, h0 id, H}.
 template <class T>
-Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, OpKind act, T* z_buffer) {
+void projection_backward(Tape<T>& tape, const Record<T>& r) {
+  detail::matmul_backward(tape, r);
+  const int64_t* info = static_cast<const int64_t*>(r.extra);
+  T* dW = tape.grad(static_cast<int32_t>(info[0]));
+  if (!dW) return;
+  const Node<T>& P = tape.node(r.out);
+  const int64_t steps = P.shape[0], B = P.shape[1], d = P.shape[2];
+  const T* dP = P.grad;
+  const T* h0 = tape.node(static_cast<int32_t>(info[1])).value;
+  const T* H = reinterpret_cast<const T*>(static_cast<intptr_t>(info[2]));
+  blas::gemm(true, false, d, d, B, T(1), h0, d, dP, d, T(1), dW, d);
+  if (steps > 1) blas::gemm(true, false, d, d, (steps - 1) * B, T(1), H, d, dP + B * d, d, T(1), dW, d);
+}
+
+}  // namespace
+
+template <class T>
+Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, const Var<T>& h0, T* H) {
+  Tape<T>& tape = X.tape();
+  for (const Var<T>* v : {&X, &W_xh, &W_hh, &h0}) tape.check(*v, "rnn_projection");
+  const Shape sx = X.shape(), sw = W_xh.shape(), sh = W_hh.shape(), s0 = h0.shape();
+  if (sx.rank != 3 || sw.rank != 2 || sw[0] != sx[2] || sh.rank != 2 || sh[0] != sw[1] || sh[1] != sw[1] ||
+      s0 != Shape{sx[1], sw[1]})
+    throw ShapeError("rnn_projection: expected X (T, B, n), W_xh (n, d), W_hh (d, d), h0 (B, d); got X " + sx.str() +
+                     ", W_xh " + sw.str() + ", W_hh " + sh.str() + ", h0 " + s0.str());
+  const int64_t steps = sx[0], B = sx[1], n = sx[2], d = sw[1];
+  Var<T> P = tape.make(Shape{steps, B, d}, OpKind::MatMul, false);
+  blas::gemm(false, false, steps * B, d, n, T(1), X.data(), n, W_xh.data(), d, T(0), P.data(), d);
+  size_t saved = tape.node(X.id()).is_param ? 0 : static_cast<size_t>(sx.size()) * sizeof(T);
+  if (Record<T>* r = tape.record(OpKind::MatMul, &projection_backward<T>, P, {X.id(), W_xh.id()}, saved)) {
+    int64_t* info = tape.ints(3);
+    info[0] = W_hh.id();
+    info[1] = h0.id();
+    info[2] = static_cast<int64_t>(reinterpret_cast<intptr_t>(H));
+    r->extra = info;
+  }
+  return P;
+}
+
+template <class T>
+Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, OpKind act, T* z_buffer,
+                T* h_out, bool defer_weight_grad) {
   Tape<T>& tape = a.tape();
   for (const Var<T>* v : {&a, &h_prev, &W, &b}) tape.check(*v, "rnn_cell");
   if (act != OpKind::Tanh && act != OpKind::Relu)
@@ -35,12 +80,13 @@ Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Va
   // The graph: m = h_prev·W, s = a + m, z = s + b (values not kept), h = act(z).
   Var<T> m = tape.make_unmaterialized(Shape{B, d}, OpKind::MatMul);
   const size_t saved_h = tape.node(h_prev.id()).is_param ? 0 : static_cast<size_t>(B * k) * sizeof(T);
-  tape.record(OpKind::MatMul, &detail::matmul_backward<T>, m, {h_prev.id(), W.id()}, saved_h);  // aux {0, 0}
+  if (Record<T>* r = tape.record(OpKind::MatMul, &detail::matmul_backward<T>, m, {h_prev.id(), W.id()}, saved_h))
+    r->aux[2] = defer_weight_grad;  // aux {0, 0, defer}: rnn_projection's backward computes dW
   Var<T> s = tape.make_unmaterialized(Shape{B, d}, OpKind::Add);
   tape.record(OpKind::Add, &detail::add_backward<T>, s, {a.id(), m.id()}, 0);
   Var<T> zv = tape.make_unmaterialized(Shape{B, d}, OpKind::BiasAdd);
   tape.record(OpKind::BiasAdd, &detail::bias_add_backward<T>, zv, {s.id(), b.id()}, 0);
-  Var<T> h = tape.make(Shape{B, d}, act, false);
+  Var<T> h = h_out ? tape.make_view(Shape{B, d}, act, h_out) : tape.make(Shape{B, d}, act, false);
   T* ph = h.data();
   if (act == OpKind::Tanh) {
     detail::tanh_forward(z, ph, n);
@@ -53,8 +99,12 @@ Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Va
 }
 
 template Var<float> rnn_cell(const Var<float>&, const Var<float>&, const Var<float>&, const Var<float>&, OpKind,
-                             float*);
+                             float*, float*, bool);
 template Var<double> rnn_cell(const Var<double>&, const Var<double>&, const Var<double>&, const Var<double>&, OpKind,
-                              double*);
+                              double*, double*, bool);
+template Var<float> rnn_projection(const Var<float>&, const Var<float>&, const Var<float>&, const Var<float>&,
+                                   float*);
+template Var<double> rnn_projection(const Var<double>&, const Var<double>&, const Var<double>&, const Var<double>&,
+                                    double*);
 
 }  // namespace reel

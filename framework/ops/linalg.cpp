@@ -27,6 +27,7 @@ void matmul_backward(Tape<T>& tape, const Record<T>& r) {
     else      // dA(K,M) += op(B)(K,N) · dCᵀ
       blas::gemm(tb, true, k, m, n, T(1), B.value, ldb, dc, n, beta, da, m);
   }
+  if (r.aux[2]) return;  // the weight's gradient is accumulated elsewhere (rnn_projection)
   if (T* db = tape.grad_for_write(r.in[1], &fresh)) {
     const T beta = fresh ? T(0) : T(1);
     if (!tb)  // dB(K,N) += op(A)ᵀ · dC
