@@ -24,14 +24,14 @@ RunStats CheckpointedBPTT<T>::run(Tape<T>& tape, const SequenceProblem<T>& p, co
                      std::to_string(Tn));
   const MemoryModel model = memory_model(p);
   // The plan's bytes are exact for a tape that keeps one gradient buffer per node until clear();
-  // recycling would only lower the peak below the plan. Keep that mode for this run.
+  // recycling lowers the peak below the plan. The caller's setting comes back afterwards.
   struct RetainScope {
     Tape<T>& t;
     bool prev;
     ~RetainScope() { t.set_retain_grads(prev); }
   } retain{tape, tape.retain_grads()};
-  tape.set_retain_grads(true);
-  head_.set_retain_grads(true);
+  tape.set_retain_grads(keep_gradients_);
+  head_.set_retain_grads(keep_gradients_);
   const size_t state = static_cast<size_t>(B * d);
   const size_t host = model.host_buffers();
   auto rows_in = [&](int64_t t) { return static_cast<size_t>(p.rows_into(t) * d); };

@@ -62,10 +62,10 @@ Bytes MemoryModel::recorded_step(int64_t t, bool prev_grad) const {
   const int64_t bt = rows(t), d = hidden, next = next_rows(t);
   (void)prev_grad;  // slice_rows of h_{t-1} (when the batch shrinks) is a view of it: no bytes
   add(*this, b, bt * input_dim, input_grad);  // x_t
-  // The fused recurrence (rnn_cell): values x·W_xh, z's scratch, h_t; gradients for x·W_xh,
-  // h·W_hh, add, bias_add (z) and h_t.
-  for (int i = 0; i < 3; ++i) add(*this, b, bt * d, true);
-  for (int i = 0; i < 2; ++i) add_grad(*this, b, bt * d);
+  // The fused recurrence (rnn_cell, on a tape with fusion on): values x·W_xh and h_t; gradients
+  // for x·W_xh, h·W_hh, add, bias_add (z) and h_t. z's scratch is the scope's (scope()).
+  for (int i = 0; i < 2; ++i) add(*this, b, bt * d, true);
+  for (int i = 0; i < 3; ++i) add_grad(*this, b, bt * d);
   if (rnn_output > 0)
     for (int i = 0; i < 2; ++i) add(*this, b, bt * rnn_output, loss.uses_y);  // y_t = h·W_hy + b_y
   (void)next;  // the finals piece, rows [next, bt) of h_t, is a view too
@@ -77,7 +77,7 @@ size_t MemoryModel::advance_step(int64_t t) const {
   Bytes b;
   const int64_t bt = rows(t), d = hidden;  // (slicing the state when the batch shrinks: a view)
   add(*this, b, bt * input_dim, false);
-  for (int i = 0; i < 3; ++i) add(*this, b, bt * d, false);  // x·W_xh, z's scratch, h_t
+  for (int i = 0; i < 2; ++i) add(*this, b, bt * d, false);  // x·W_xh, h_t (z's scratch: once per chunk)
   if (rnn_output > 0)
     for (int i = 0; i < 2; ++i) add(*this, b, bt * rnn_output, false);
   return b.values;
@@ -89,6 +89,7 @@ Bytes MemoryModel::scope(int64_t begin, int64_t end, bool start_grad, bool with_
                          int64_t root_terms) const {
   Bytes b;
   add(*this, b, rows_into(begin) * hidden, start_grad);  // the leaf
+  if (begin < steps()) add(*this, b, rows(begin) * hidden, false);  // the fused recurrence's z scratch
   for (int64_t t = begin; t < end; ++t) b += recorded_step(t, t > begin || start_grad);
   if (with_final && final_loss) {
     int64_t pieces = 0;

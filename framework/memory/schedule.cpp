@@ -161,7 +161,7 @@ void simulate(const MemoryModel& m, Plan& plan) {
         // a chunk at a time: the state copied in, then the chunk's steps' values
         auto c = std::upper_bound(plan.bounds.begin(), plan.bounds.end(), a.begin) - 1;
         for (; *c < a.end; ++c) {
-          size_t values = m.alloc(m.rows_into(*c) * m.hidden);
+          size_t values = m.alloc(m.rows_into(*c) * m.hidden) + m.alloc(m.rows(*c) * m.hidden);  // state, z scratch
           for (int64_t t = *c; t < *(c + 1); ++t) {
             values += m.advance_step(t);
             plan.recomputed_rows += m.rows(t);

@@ -31,14 +31,15 @@ namespace {
 
 // The values of step t: the same ops, in the same order, whether recorded or not.
 template <class T>
-typename VanillaRNN<T>::Step step_core(Tape<T>& tape, const SequenceProblem<T>& p, int64_t t, const Var<T>& h_prev) {
+typename VanillaRNN<T>::Step step_core(Tape<T>& tape, const SequenceProblem<T>& p, int64_t t, const Var<T>& h_prev,
+                                       T* z_buffer) {
   const int64_t bt = p.batch_sizes[static_cast<size_t>(t)];
   Var<T> hp = h_prev.shape()[0] == bt ? h_prev : slice_rows(h_prev, 0, bt);
   Var<T> x = p.input(tape, t);
   if (x.shape() != Shape{bt, p.rnn->config().input_dim})
     throw ShapeError("SequenceProblem: input at step " + std::to_string(t) + " is " + x.shape().str() + ", expected (" +
                      std::to_string(bt) + ", " + std::to_string(p.rnn->config().input_dim) + ")");
-  return p.rnn->recur(tape, matmul(x, tape.param(p.rnn->W_xh)), hp);
+  return p.rnn->recur(tape, matmul(x, tape.param(p.rnn->W_xh)), hp, false, z_buffer);
 }
 
 }  // namespace
@@ -47,7 +48,7 @@ template <class T>
 Var<T> record_step(Tape<T>& tape, const SequenceProblem<T>& p, int64_t t, const Var<T>& h_prev, Scope<T>& scope,
                    bool with_loss) {
   StepScope<T> step(tape, static_cast<int32_t>(t));
-  auto s = step_core(tape, p, t, h_prev);
+  auto s = step_core(tape, p, t, h_prev, scope.z_buffer);
   scope.h.push_back(s.h);
   const int64_t bt = p.batch_sizes[static_cast<size_t>(t)];
   const int64_t next = t + 1 < p.steps() ? p.batch_sizes[static_cast<size_t>(t + 1)] : 0;
@@ -78,6 +79,8 @@ Scope<T> record_scope(Tape<T>& tape, const SequenceProblem<T>& p, int64_t begin,
   const Shape s0{p.rows_into(begin), p.hidden()};
   sc.h_start = h_start ? tape.input(h_start, s0, start_grad) : tape.zeros(s0, start_grad);
   tape.set_role(sc.h_start, begin == 0 ? "h0" : "h");
+  // The fused recurrence's scratch, shared by the scope's steps (batch sizes only shrink).
+  if (tape.fusion()) sc.z_buffer = tape.scratch(static_cast<size_t>(p.batch_sizes[static_cast<size_t>(begin)] * p.hidden()));
   sc.h.reserve(static_cast<size_t>(end - begin));
   Var<T> h = sc.h_start;
   for (int64_t t = begin; t < end; ++t) h = record_step(tape, p, t, h, sc);
@@ -92,13 +95,15 @@ void advance(Tape<T>& tape, const SequenceProblem<T>& p, int64_t begin, int64_t 
   if (begin >= end) return;
   NoGradGuard<T> no_grad(tape);
   Var<T> hv;
+  T* z = nullptr;
   for (int64_t t = begin; t < end; ++t) {
     StepScope<T> step(tape, static_cast<int32_t>(t));
     if (per_step || t == begin) {
       tape.clear();
       hv = tape.input(h.data(), Shape{p.rows_into(t), d});
+      if (tape.fusion()) z = tape.scratch(static_cast<size_t>(p.batch_sizes[static_cast<size_t>(t)] * d));
     }
-    hv = step_core(tape, p, t, hv).h;
+    hv = step_core(tape, p, t, hv, z).h;
     const int64_t bt = p.batch_sizes[static_cast<size_t>(t)];
     const int64_t next = t + 1 < p.steps() ? p.batch_sizes[static_cast<size_t>(t + 1)] : 0;
     if (finals && next < bt)

@@ -62,6 +62,7 @@ struct Scope {
   std::vector<int64_t> term_steps;
   std::vector<Var<T>> final_pieces;  // rows [batch_sizes[t+1], batch_sizes[t]) of h_t, sequences ending at t
   std::vector<int64_t> final_steps;  // ascending
+  T* z_buffer = nullptr;             // the fused recurrence's scratch, shared by the steps (tape storage)
 };
 
 // Records step t from h_prev (at least batch_sizes[t] rows). Returns h_t; appends to the scope.
