@@ -22,6 +22,7 @@ std::optional<Anomaly> find_non_finite(const Tape<T>& tape, bool gradients) {
     // A parameter's bad values show up in the first op that reads them: report that op, its
     // timestep and row. Bad input data is reported as the input itself.
     if (!gradients && node.kind == OpKind::Param) continue;
+    if (gradients && node.alias_of >= 0) continue;  // a view's gradient is its parent's, scanned there
     const T* p = gradients ? node.grad : node.value;
     if (!p) continue;  // no gradient, or a value a fused op did not keep
     const int64_t size = node.shape.size();

@@ -20,6 +20,8 @@ struct Anomaly {
   std::string message() const;
 };
 
+// gradients = true scans the gradients backward left on the tape: all of them on a tape with
+// set_retain_grads(true) (Trainer's anomaly mode sets it), only the leaves' and kept ones otherwise.
 template <class T>
 std::optional<Anomaly> find_non_finite(const Tape<T>& tape, bool gradients = false);
 

@@ -30,7 +30,8 @@ template <class T> Var<T> sigmoid(const Var<T>& x);                    // y = 1 
 // (Var::data throws); z_buffer (B·d, reusable from step to step) defaults to fresh tape storage.
 // z = (a + b) + h_prev·W: rounding differs from the op-by-op (a + h_prev·W) + b by an ulp.
 // h_out, if given, is where h's value goes (B·d, e.g. a row block of all steps' states).
-// defer_weight_grad: the matmul's backward leaves dW to rnn_projection's (below).
+// defer_weight_grad (internal, for VanillaRNN): the matmul's backward leaves dW to
+// detail::rnn_projection's (below); a cell with it set needs that projection.
 template <class T>
 Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, OpKind act,
                 T* z_buffer = nullptr, T* h_out = nullptr, bool defer_weight_grad = false);
@@ -38,9 +39,12 @@ Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Va
 // also accumulates W_hh's gradient over the whole sequence in one GEMM, dW_hh += Σ_t h_{t-1}ᵀ·dP_t,
 // for a recurrence whose step t is rnn_cell(P_t, h_{t-1}, W_hh, ..., h_out = H + t·B·d,
 // defer_weight_grad = true) from h0: there dm_t = ds_t = dP_t, and H holds h_1..h_T back to back.
-// One (d × T·B)·(T·B × d) GEMM runs up to 1.4x faster than T thin ones (K = B).
+// One (d × T·B)·(T·B × d) GEMM runs up to 1.4x faster than T thin ones (K = B). Internal to the
+// models (VanillaRNN::forward_sequence): the contract between the two is not checked.
+namespace detail {
 template <class T>
 Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, const Var<T>& h0, T* H);
+}
 
 // ---- reductions and losses (framework/ops/reduce.cpp, loss.cpp)
 template <class T> Var<T> sum(const Var<T>& x);   // y = Σ x

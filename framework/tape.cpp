@@ -88,6 +88,16 @@ Var<T> Tape<T>::make_unmaterialized(const Shape& shape, OpKind kind) {
 
 template <class T>
 Var<T> Tape<T>::make_alias(const Shape& shape, OpKind kind, int32_t parent, int64_t offset) {
+  // A view of a view aliases the root's storage: the gradient lookups then need one hop, and a
+  // recycled root buffer is seen by every view of it.
+  const Node<T>& p = nodes_[static_cast<size_t>(parent)];
+  if (p.alias_of >= 0) {
+    offset += p.alias_offset;
+    parent = p.alias_of;
+  }
+  if (!nodes_[static_cast<size_t>(parent)].value)
+    throw UsageError(std::string("a view of a ") + op_name(nodes_[static_cast<size_t>(parent)].kind) +
+                     " node whose value a fused op did not keep (ask for intermediates, or tape.set_fusion(false))");
   Var<T> v = make_view(shape, kind, nodes_[static_cast<size_t>(parent)].value + offset);
   Node<T>& n = nodes_[static_cast<size_t>(v.id())];
   n.alias_of = parent;

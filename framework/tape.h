@@ -176,7 +176,7 @@ class Tape {
   // contiguous slices, reshapes and detach cost no copy.
   Var<T> make_view(const Shape& shape, OpKind kind, T* value);
   // A node whose value is not kept: a fused forward computed it inside a later op's pass (see
-  // framework/ops/fused.h). It has a shape, records and a gradient like any node; Var::data()
+  // rnn_cell in framework/ops.h). It has a shape, records and a gradient like any node; Var::data()
   // on it throws.
   Var<T> make_unmaterialized(const Shape& shape, OpKind kind);
   // A view of node parent's value at offset whose gradient is also parent's gradient at offset:
@@ -283,7 +283,7 @@ T* Var<T>::data() const {
   T* v = tape_->value(id_);
   if (!v)
     throw UsageError(std::string("Var::data: the value of this ") + op_name(tape_->node(id_).kind) +
-                     " node was fused into the next op and not kept (ask the model for intermediates, or "
+                     " node was computed inside a fused op and not kept (ask the model for intermediates, or "
                      "call tape.set_fusion(false), to keep it)");
   return v;
 }

@@ -129,7 +129,7 @@ typename VanillaRNN<T>::Sequence VanillaRNN<T>::forward_sequence(Tape<T>& tape, 
   const bool defer = fused && B < 64;
   T* H = fused ? tape.scratch(static_cast<size_t>(Tn * B * d)) : nullptr;
   T* z_buffer = fused ? tape.scratch(static_cast<size_t>(B * d)) : nullptr;
-  Var<T> P = defer ? rnn_projection(Xt, tape.param(W_xh), tape.param(W_hh), h, H) : matmul(Xt, tape.param(W_xh));
+  Var<T> P = defer ? detail::rnn_projection(Xt, tape.param(W_xh), tape.param(W_hh), h, H) : matmul(Xt, tape.param(W_xh));
   Var<T> xp = reshape(P, Shape{Tn * B, d});
   Sequence out;
   out.hidden_states.reserve(static_cast<size_t>(Tn));

@@ -116,3 +116,13 @@ TEST_CASE("a fused op's intermediate refuses to be read, naming the way to keep 
   CHECK_THROWS_AS(rnn_cell(a, h, b, b, OpKind::Tanh), ShapeError);
   CHECK_THROWS_AS(rnn_cell(a, h, W, b, OpKind::Sigmoid), UsageError);
 }
+
+TEST_CASE("the deferring projection refuses to run without a record to defer to", "[rnn][fused]") {
+  Tape<float> tape;
+  Var<float> X = tape.input(std::vector<float>(2 * 3 * 4, 0.1f), Shape{2, 3, 4});
+  Var<float> Wx = tape.input(std::vector<float>(4 * 5, 0.1f), Shape{4, 5});
+  Var<float> Wh = tape.input(std::vector<float>(5 * 5, 0.1f), Shape{5, 5}, true);
+  Var<float> h0 = tape.zeros(Shape{3, 5});
+  std::vector<float> H(2 * 3 * 5);
+  CHECK_THROWS_AS(detail::rnn_projection(X, Wx, Wh, h0, H.data()), UsageError);
+}

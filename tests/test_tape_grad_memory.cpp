@@ -123,3 +123,23 @@ TEST_CASE("pass-through gradients stay right when an input is used twice", "[tap
     CHECK(x.grad()[i] == Approx(2 * (1 - t * t) + 1).epsilon(1e-14));
   }
 }
+
+TEST_CASE("a view of a view sees its root's gradient, and loses it with the root's buffer", "[tape]") {
+  Tape<double> tape;
+  Var<double> x = tape.input(std::vector<double>{1, 2, 3, 4, 5, 6}, Shape{6}, true);
+  Var<double> y = scale(x, 2.0);                      // y's gradient is recycled after scale's backward
+  Var<double> v1 = reshape(y, Shape{3, 2});
+  Var<double> v2 = slice_rows(v1, 1, 3);              // a view of a view: rows 1..2 of y
+  tape.backward(sum(v2));
+  CHECK(v2.grad() == nullptr);                        // like y's: released
+  CHECK(x.grad()[0] == 0.0);
+  CHECK(x.grad()[2] == 2.0);
+
+  Tape<double> keep;
+  keep.set_retain_grads(true);
+  Var<double> kx = keep.input(std::vector<double>{1, 2, 3, 4, 5, 6}, Shape{6}, true);
+  Var<double> kv = slice_rows(reshape(scale(kx, 2.0), Shape{3, 2}), 1, 3);
+  keep.backward(sum(kv));
+  REQUIRE(kv.grad() != nullptr);
+  CHECK(kv.grad()[0] == 1.0);
+}

@@ -25,11 +25,17 @@ RunStats CheckpointedBPTT<T>::run(Tape<T>& tape, const SequenceProblem<T>& p, co
   const MemoryModel model = memory_model(p);
   // The plan's bytes are exact for a tape that keeps one gradient buffer per node until clear();
   // recycling lowers the peak below the plan. The caller's setting comes back afterwards.
-  struct RetainScope {
+  // The model counts the fused recurrence's allocations: fusion on for the run (anomaly mode
+  // turns it off to scan every value; a checkpointed run's loss reaches the trainer as a leaf).
+  struct ModeScope {
     Tape<T>& t;
-    bool prev;
-    ~RetainScope() { t.set_retain_grads(prev); }
-  } retain{tape, tape.retain_grads()};
+    bool retain, fusion;
+    ~ModeScope() {
+      t.set_retain_grads(retain);
+      t.set_fusion(fusion);
+    }
+  } modes{tape, tape.retain_grads(), tape.fusion()};
+  tape.set_fusion(true);
   tape.set_retain_grads(keep_gradients_);
   head_.set_retain_grads(keep_gradients_);
   const size_t state = static_cast<size_t>(B * d);

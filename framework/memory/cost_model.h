@@ -4,8 +4,8 @@
 // the ops record_step, record_scope, record_full and the checkpointed executor issue, so for the
 // built-in losses its figures equal the tape's measured values + gradient bytes exactly (tested),
 // for a tape with fusion on (the default: a step keeps x·W_xh and h_t; m, s and z keep no value)
-// that keeps every gradient until clear() (Tape::set_retain_grads(true), which CheckpointedBPTT
-// sets). A default tape recycles gradient buffers during backward and peaks lower (full BPTT at
+// that keeps every gradient until clear() (Tape::set_retain_grads(true), which
+// CheckpointedBPTT(/*keep_gradients=*/true) sets). A default tape recycles gradient buffers during backward and peaks lower (full BPTT at
 // B=32, d=512: 2 instead of 7 B·d blocks a step); for it these figures are upper bounds.
 // Nothing here runs the model.
 #include <cstddef>

@@ -30,6 +30,7 @@ void projection_backward(Tape<T>& tape, const Record<T>& r) {
 
 }  // namespace
 
+namespace detail {
 template <class T>
 Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, const Var<T>& h0, T* H) {
   Tape<T>& tape = X.tape();
@@ -49,9 +50,15 @@ Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, c
     info[1] = h0.id();
     info[2] = static_cast<int64_t>(reinterpret_cast<intptr_t>(H));
     r->extra = info;
+  } else if (tape.grad_enabled() && tape.node(W_hh.id()).requires_grad) {
+    // The cells would skip dW_hh, counting on this record's backward, which does not exist.
+    throw UsageError("rnn_projection: neither X nor W_xh needs a gradient, so the record that accumulates W_hh's "
+                     "gradient is not made; use matmul and cells without defer_weight_grad");
   }
   return P;
 }
+
+}  // namespace detail
 
 template <class T>
 Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, OpKind act, T* z_buffer,
@@ -102,9 +109,11 @@ template Var<float> rnn_cell(const Var<float>&, const Var<float>&, const Var<flo
                              float*, float*, bool);
 template Var<double> rnn_cell(const Var<double>&, const Var<double>&, const Var<double>&, const Var<double>&, OpKind,
                               double*, double*, bool);
+namespace detail {
 template Var<float> rnn_projection(const Var<float>&, const Var<float>&, const Var<float>&, const Var<float>&,
                                    float*);
 template Var<double> rnn_projection(const Var<double>&, const Var<double>&, const Var<double>&, const Var<double>&,
                                     double*);
+}  // namespace detail
 
 }  // namespace reel
