@@ -6,27 +6,14 @@
 
 #include "framework/ops.h"
 #include "models/vanilla_rnn.h"
+#include "rnn_test_util.h"
 
 using namespace reel;
 
 namespace {
 
-template <class T>
-std::vector<T> randv(size_t n, uint64_t seed) {
-  Rng r(seed);
-  std::vector<T> v(n);
-  for (auto& x : v) x = static_cast<T>(r.normal());
-  return v;
-}
-
-RNNConfig config(int64_t in, int64_t hid, int64_t out, const std::string& act = "tanh") {
-  RNNConfig c;
-  c.input_dim = in;
-  c.hidden_dim = hid;
-  c.output_dim = out;
-  c.activation = act;
-  return c;
-}
+using testing::config;
+using testing::randv;
 
 size_t count(const TapeStats& s, OpKind k) { return s.records_by_kind[static_cast<size_t>(k)]; }
 

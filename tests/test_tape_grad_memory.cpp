@@ -10,25 +10,14 @@
 
 #include "framework/ops.h"
 #include "models/vanilla_rnn.h"
+#include "rnn_test_util.h"
 
 using namespace reel;
 
 namespace {
 
-template <class T>
-std::vector<T> randv(size_t n, uint64_t seed) {
-  Rng r(seed);
-  std::vector<T> v(n);
-  for (auto& x : v) x = static_cast<T>(r.normal());
-  return v;
-}
-
-RNNConfig config(int64_t in, int64_t hid) {
-  RNNConfig c;
-  c.input_dim = in;
-  c.hidden_dim = hid;
-  return c;
-}
+using testing::config;
+using testing::randv;
 
 struct Run {
   std::vector<std::vector<float>> grads;  // every parameter's
