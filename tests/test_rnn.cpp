@@ -12,6 +12,7 @@
 #include "framework/grad_check.h"
 #include "framework/ops.h"
 #include "models/vanilla_rnn.h"
+#include "rnn_test_util.h"
 
 using namespace reel;
 using D = double;
@@ -25,14 +26,7 @@ std::vector<D> randn(size_t n, uint64_t seed, double scale = 1.0) {
   return v;
 }
 
-RNNConfig config(int64_t in, int64_t hid, int64_t out, const std::string& act = "tanh") {
-  RNNConfig c;
-  c.input_dim = in;
-  c.hidden_dim = hid;
-  c.output_dim = out;
-  c.activation = act;
-  return c;
-}
+using testing::config;
 
 double max_abs(const std::vector<D>& v) {
   double m = 0;
