@@ -70,6 +70,7 @@ inline int run_main(Cli& cli, int argc, char** argv, const std::function<int()>&
     if (!cli.parse(argc, argv)) return 0;
     blas::set_threads(static_cast<int>(cli.integer("threads")));
     blas::flush_denormals();
+    if (const std::string w = blas::kernel_warning(); !w.empty()) spdlog::warn("{}", w);
     return body();
   } catch (const UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

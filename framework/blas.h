@@ -20,5 +20,11 @@ int threads();
 void flush_denormals();
 // What BLAS library and kernel are in use (e.g. "OpenBLAS 0.3.21 Prescott").
 std::string describe();
+// The start-up check: a warning when OpenBLAS runs kernels older than this CPU can use (Debian's
+// 0.3.21 falls back to Prescott/SSE3 on CPUs it does not know: sgemm 4-5x slower), saying which
+// OPENBLAS_CORETYPE to set; empty when the kernel fits. Programs log it at start (run_main).
+std::string kernel_warning();
+// The rule behind it, for a kernel name and the CPU's features (testable anywhere).
+std::string kernel_advice(const std::string& core, bool cpu_avx512, bool cpu_avx2);
 
 }  // namespace reel::blas

@@ -1,0 +1,52 @@
+// The BLAS door: row-major GEMM in every transpose combination, the thread setting, the kernel check.
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "framework/blas.h"
+
+using namespace reel;
+
+TEST_CASE("blas::gemm computes op(A)*op(B) row-major, with alpha and beta", "[blas]") {
+  const int64_t m = 3, n = 4, k = 5;
+  std::vector<double> A(m * k), B(k * n), C0(m * n);
+  for (size_t i = 0; i < A.size(); ++i) A[i] = 0.1 * static_cast<double>(i) - 0.7;
+  for (size_t i = 0; i < B.size(); ++i) B[i] = 0.05 * static_cast<double>(i * i % 7) - 0.2;
+  for (size_t i = 0; i < C0.size(); ++i) C0[i] = static_cast<double>(i);
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb) {
+      // Store op(A) = A and op(B) = B transposed when asked, so the product is the same.
+      std::vector<double> a(A.size()), b(B.size());
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < k; ++j) (ta ? a[j * m + i] : a[i * k + j]) = A[i * k + j];
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t j = 0; j < n; ++j) (tb ? b[j * k + i] : b[i * n + j]) = B[i * n + j];
+      std::vector<double> C = C0;
+      blas::gemm(ta, tb, m, n, k, 2.0, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.5, C.data(), n);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double want = 0.5 * C0[i * n + j];
+          for (int64_t p = 0; p < k; ++p) want += 2.0 * A[i * k + p] * B[p * n + j];
+          CHECK(C[i * n + j] == Approx(want).margin(1e-12));
+        }
+    }
+}
+
+TEST_CASE("blas::set_threads is the one place that sets BLAS threads", "[blas]") {
+  const int before = blas::threads();
+  blas::set_threads(1);
+  CHECK(blas::threads() == 1);
+  blas::set_threads(0);  // clamped
+  CHECK(blas::threads() == 1);
+  blas::set_threads(before);
+}
+
+TEST_CASE("the kernel check names the OPENBLAS_CORETYPE a CPU is missing out on", "[blas]") {
+  CHECK(blas::kernel_advice("Prescott", true, true).find("OPENBLAS_CORETYPE=SkylakeX") != std::string::npos);
+  CHECK(blas::kernel_advice("Prescott", false, true).find("OPENBLAS_CORETYPE=Haswell") != std::string::npos);
+  CHECK(blas::kernel_advice("Haswell", true, true).find("SkylakeX") != std::string::npos);
+  CHECK(blas::kernel_advice("SkylakeX", true, true).empty());
+  CHECK(blas::kernel_advice("Haswell", false, true).empty());
+  CHECK(blas::kernel_advice("Prescott", false, false).empty());  // an old CPU: nothing better exists
+  CHECK(blas::describe().find("core=") != std::string::npos);
+}
