@@ -55,7 +55,8 @@ class VanillaRNN {
   // One timestep: x_t (batch, input), h_prev (batch, hidden).
   Step forward_step(Tape<T>& tape, const Var<T>& x_t, const Var<T>& h_prev, bool intermediates = false) const;
   // A whole batch X (batch, time, input) from h0 (batch, hidden; zeros when empty). The input
-  // projection of all timesteps is one matrix product; each step's recurrence is recorded op by op.
+  // projection of all timesteps is one matrix product; each step's recurrence runs fused (rnn_cell)
+  // and is recorded op by op (matmul, add, bias_add, activation); with intermediates, unfused.
   Sequence forward_sequence(Tape<T>& tape, const Var<T>& X, const Var<T>& h0 = Var<T>(),
                             bool intermediates = false) const;
 
