@@ -82,22 +82,6 @@ void accumulate_unary(Tape<T>& tape, const Record<T>& r, F df) {
     for (int64_t i = 0; i < n; ++i) dx[i] += df(g[i], v[i]);
 }
 
-// dA (+)= dY for two inputs: one of them takes dY's buffer over if it can (no copy), the other
-// (or both) accumulate.
-template <class T>
-void pass_through2(Tape<T>& tape, const Record<T>& r) {
-  const Node<T>& y = tape.node(r.out);
-  const int64_t n = y.shape.size();
-  const int first = tape.can_move_grad(r.out, r.in[1]) ? 0 : 1;  // accumulate this one first
-  accumulate(tape, r.in[first], y.grad, n, T(1));
-  if (!tape.move_grad(r.out, r.in[1 - first])) accumulate(tape, r.in[1 - first], tape.node(r.out).grad, n, T(1));
-}
-
-// y = a + b
-template <class T>
-void add_backward_impl(Tape<T>& tape, const Record<T>& r) {
-  pass_through2(tape, r);
-}
 // y = a - b
 template <class T>
 void sub_backward(Tape<T>& tape, const Record<T>& r) {
@@ -125,26 +109,6 @@ void scale_backward(Tape<T>& tape, const Record<T>& r) {
   static_assert(sizeof(T) <= sizeof(int64_t), "scale stores c in aux");
   std::memcpy(&c, &r.aux[0], sizeof(T));
   accumulate(tape, r.in[0], y.grad, y.shape.size(), c);
-}
-// y[i, j] = x[i, j] + b[j]: dx += dy, db[j] += Σ_i dy[i, j]
-template <class T>
-void bias_add_backward_impl(Tape<T>& tape, const Record<T>& r) {
-  const Node<T>& y = tape.node(r.out);
-  const int64_t rows = y.shape.rows(), d = y.shape.last();
-  if (T* db = tape.grad(r.in[1]))
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < d; ++j) db[j] += y.grad[i * d + j];
-  if (!tape.move_grad(r.out, r.in[0])) accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
-}
-// y = tanh(x): dx += dy ⊙ (1 - y²)
-template <class T>
-void tanh_backward_impl(Tape<T>& tape, const Record<T>& r) {
-  accumulate_unary(tape, r, [](T g, T y) { return g * (T(1) - y * y); });
-}
-// y = max(0, x): dx += dy where y > 0
-template <class T>
-void relu_backward_impl(Tape<T>& tape, const Record<T>& r) {
-  accumulate_unary(tape, r, [](T g, T y) { return y > T(0) ? g : T(0); });
 }
 // y = σ(x): dx += dy ⊙ y(1 - y)
 template <class T>
@@ -183,14 +147,40 @@ Var<T> binary(const char* op, OpKind kind, typename Record<T>::Backward bw, cons
 }  // namespace
 
 namespace detail {
+// y = a + b: dA (+)= dY and dB (+)= dY; one of them takes dY's buffer over if it can (no copy),
+// the other (or both) accumulate.
 template <class T>
-void add_backward(Tape<T>& tape, const Record<T>& r) { reel::add_backward_impl<T>(tape, r); }
+void add_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  const int64_t n = y.shape.size();
+  const int first = tape.can_move_grad(r.out, r.in[1]) ? 0 : 1;  // accumulate this one first
+  accumulate(tape, r.in[first], y.grad, n, T(1));
+  if (!tape.move_grad(r.out, r.in[1 - first])) accumulate(tape, r.in[1 - first], tape.node(r.out).grad, n, T(1));
+}
+
+// y[i, j] = x[i, j] + b[j]: dx += dy, db[j] += Σ_i dy[i, j]
 template <class T>
-void bias_add_backward(Tape<T>& tape, const Record<T>& r) { reel::bias_add_backward_impl<T>(tape, r); }
+void bias_add_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  const int64_t rows = y.shape.rows(), d = y.shape.last();
+  if (T* db = tape.grad(r.in[1]))
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < d; ++j) db[j] += y.grad[i * d + j];
+  if (!tape.move_grad(r.out, r.in[0])) accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
+}
+
+// y = tanh(x): dx += dy ⊙ (1 - y²)
 template <class T>
-void tanh_backward(Tape<T>& tape, const Record<T>& r) { reel::tanh_backward_impl<T>(tape, r); }
+void tanh_backward(Tape<T>& tape, const Record<T>& r) {
+  accumulate_unary(tape, r, [](T g, T y) { return g * (T(1) - y * y); });
+}
+
+// y = max(0, x): dx += dy where y > 0
 template <class T>
-void relu_backward(Tape<T>& tape, const Record<T>& r) { reel::relu_backward_impl<T>(tape, r); }
+void relu_backward(Tape<T>& tape, const Record<T>& r) {
+  accumulate_unary(tape, r, [](T g, T y) { return y > T(0) ? g : T(0); });
+}
+
 template void add_backward(Tape<float>&, const Record<float>&);
 template void add_backward(Tape<double>&, const Record<double>&);
 template void bias_add_backward(Tape<float>&, const Record<float>&);
