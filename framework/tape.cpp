@@ -203,29 +203,26 @@ bool Tape<T>::move_grad(int32_t from, int32_t to) {
 }
 
 template <class T>
-T* Tape<T>::alloc_grad(size_t n) {
+typename Tape<T>::FreeList& Tape<T>::free_list(size_t elems) {
   for (FreeList& f : free_grads_)
-    if (f.elems == n) {
-      if (f.buffers.empty()) break;
-      T* p = f.buffers.back();
-      f.buffers.pop_back();
-      return p;
-    }
-  return grads_.alloc(n);
+    if (f.elems == elems) return f;
+  free_grads_.push_back(FreeList{elems, {}});  // a new size: once per size, capacity kept after
+  return free_grads_.back();
+}
+
+template <class T>
+T* Tape<T>::alloc_grad(size_t n) {
+  FreeList& f = free_list(n);
+  if (f.buffers.empty()) return grads_.alloc(n);
+  T* p = f.buffers.back();
+  f.buffers.pop_back();
+  return p;
 }
 
 template <class T>
 void Tape<T>::recycle_grad(Node<T>& n) {
   if (!n.grad || n.is_param || n.retain_grad || n.alias_of >= 0) return;
-  const size_t elems = static_cast<size_t>(n.shape.size());
-  FreeList* list = nullptr;
-  for (FreeList& f : free_grads_)
-    if (f.elems == elems) list = &f;
-  if (!list) {
-    free_grads_.push_back(FreeList{elems, {}});
-    list = &free_grads_.back();
-  }
-  list->buffers.push_back(n.grad);
+  free_list(static_cast<size_t>(n.shape.size())).buffers.push_back(n.grad);
   n.grad = nullptr;
 }
 

@@ -223,6 +223,7 @@ class Tape {
     size_t elems;
     std::vector<T*> buffers;
   };
+  FreeList& free_list(size_t elems);
   T* alloc_grad(size_t n);
   void recycle_grad(Node<T>& n);
   std::vector<FreeList> free_grads_;  // recycled gradient buffers by size; capacity kept
