@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "examples/example_common.h"
-#include "framework/memory/adding_task.h"
+#include "models/adding_task.h"
 #include "framework/memory/checkpointed.h"
 
 using namespace reel;

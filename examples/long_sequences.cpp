@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "examples/example_common.h"
-#include "framework/memory/adding_task.h"
+#include "models/adding_task.h"
 #include "framework/memory/checkpointed.h"
 #include "framework/memory/tbptt.h"
 #include "framework/ops.h"
@@ -48,11 +48,12 @@ struct Method {
 double eval_mse(const AddingModel<float>& model, const AddingBatch<float>& batch) {
   const SequenceProblem<float> p = model.problem(batch);
   Tape<float> tape;
-  std::vector<float> h(static_cast<size_t>(p.batch() * p.hidden()), 0.0f);
-  advance(tape, p, 0, p.steps(), h);
+  std::vector<float> h(static_cast<size_t>(p.batch() * p.state_dim()), 0.0f);
+  std::vector<float> finals(static_cast<size_t>(p.batch() * p.output_dim()), 0.0f);
+  advance(tape, p, 0, p.steps(), h, finals.data());
   NoGradGuard<float> no_grad(tape);
   tape.clear();
-  return p.final_loss(tape, tape.input(h, Shape{p.batch(), p.hidden()})).item();
+  return p.final_loss(tape, tape.input(finals, Shape{p.batch(), p.output_dim()})).item();
 }
 
 }  // namespace

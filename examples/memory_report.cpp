@@ -30,7 +30,7 @@
 
 #include "examples/example_common.h"
 #include "framework/memory/accounting.h"
-#include "framework/memory/adding_task.h"
+#include "models/adding_task.h"
 #include "framework/memory/checkpointed.h"
 
 using namespace reel;

@@ -28,6 +28,9 @@ void write_config(h5::Location& g, const SequenceModelConfig& c) {
   g.set_attr("hidden_dim", c.hidden_dim);
   g.set_attr("num_classes", c.num_classes);
   g.set_attr("activation", c.activation);
+  g.set_attr("cell", c.cell);
+  g.set_attr("num_layers", c.num_layers);
+  g.set_attr("bidirectional", static_cast<int64_t>(c.bidirectional));
 }
 
 void write_progress(h5::Location& g, const TrainingState& s) {

@@ -64,6 +64,14 @@ SequenceModelConfig read_config(const h5::File& f) {
   c.hidden_dim = g.attr_int("hidden_dim");
   c.num_classes = g.attr_int("num_classes");
   c.activation = g.attr_string("activation");
+  // Written since reel 0.2; a file without them holds a one-layer unidirectional vanilla RNN.
+  if (g.has_attr("cell")) c.cell = g.attr_string("cell");
+  if (g.has_attr("num_layers")) c.num_layers = g.attr_int("num_layers");
+  if (g.has_attr("bidirectional")) {
+    const int64_t b = g.attr_int("bidirectional");
+    if (b != 0 && b != 1) throw CheckpointError(path_of(f) + ": /config bidirectional is " + std::to_string(b) + ", expected 0 or 1");
+    c.bidirectional = b == 1;
+  }
   try {
     c.validate();
   } catch (const UsageError& e) {
@@ -132,6 +140,9 @@ void check_model_config(const std::string& path, const SequenceModelConfig& want
   cmp_i("hidden_dim", have.hidden_dim, want.hidden_dim);
   cmp_i("num_classes", have.num_classes, want.num_classes);
   cmp_s("activation", have.activation, want.activation);
+  cmp_s("cell", have.cell, want.cell);
+  cmp_i("num_layers", have.num_layers, want.num_layers);
+  cmp_i("bidirectional", have.bidirectional, want.bidirectional);
   if (diffs.empty()) return;
   std::string msg = path + ": a checkpoint of another model" +
                     (have.kind != want.kind ? " (a " + have.kind + ", loaded into a " + want.kind + ")" : std::string()) + ":";

@@ -65,6 +65,8 @@ template <class T> Var<T> slice_rows(const Var<T>& x, int64_t begin, int64_t end
 template <class T> Var<T> gather_rows(const Var<T>& x, const std::vector<int64_t>& rows);  // y[i] = x[rows[i]]
 template <class T> Var<T> stack_time(const std::vector<Var<T>>& steps);  // T × (B,F) -> (B,T,F)
 template <class T> Var<T> concat(const std::vector<Var<T>>& xs);        // along the last axis
+// y[..., j] = x[..., begin + j] for j < end - begin: columns of the last axis (framework/ops/columns.cpp)
+template <class T> Var<T> slice_cols(const Var<T>& x, int64_t begin, int64_t end);
 template <class T> Var<T> concat_rows(const std::vector<Var<T>>& xs);   // along the first axis
 template <class T> Var<T> reshape(const Var<T>& x, const Shape& shape); // same values, new shape
 // y[i, :] = weight[ids[i], :]; ids has `shape` (N) or (B,T), output shape + (E). Repeated ids

@@ -1,6 +1,8 @@
 #include "models/sequence_models.h"
 
 #include "framework/ops.h"
+#include "models/cell_registry.h"
+#include "models/vanilla_cell.h"
 
 namespace reel {
 
@@ -16,6 +18,20 @@ void SequenceModelConfig::validate() const {
     throw UsageError("SequenceModelConfig: hidden_dim and num_classes must be > 0 (got " + std::to_string(hidden_dim) +
                      ", " + std::to_string(num_classes) + ")");
   parse_activation(activation);
+  if (!has_cell(cell)) runner().validate();  // names the registered cells
+  if (num_layers < 1 || num_layers > 64)
+    throw UsageError("SequenceModelConfig: num_layers must be in [1, 64], got " + std::to_string(num_layers));
+}
+
+RunnerConfig SequenceModelConfig::runner() const {
+  RunnerConfig rc;
+  rc.cell = cell;
+  rc.input_dim = vocab_size > 0 ? embed_dim : input_dim;
+  rc.hidden_dim = hidden_dim;
+  rc.num_layers = num_layers;
+  rc.bidirectional = bidirectional;
+  rc.activation = activation;
+  return rc;
 }
 
 template <class T>
@@ -23,12 +39,8 @@ SequenceModel<T>::SequenceModel(ParameterStore<T>& store, const SequenceModelCon
     : store_(store), config_(config) {
   config_.validate();
   if (config_.vocab_size > 0) embed_ = std::make_unique<Embedding<T>>(store, config_.vocab_size, config_.embed_dim, rng, "embed");
-  RNNConfig rc;
-  rc.input_dim = config_.vocab_size > 0 ? config_.embed_dim : config_.input_dim;
-  rc.hidden_dim = config_.hidden_dim;
-  rc.activation = config_.activation;
-  rnn_ = std::make_unique<VanillaRNN<T>>(store, rc, rng, "rnn");
-  head_ = std::make_unique<Linear<T>>(store, config_.hidden_dim, config_.num_classes, rng, "head");
+  runner_ = std::make_unique<SequenceRunner<T>>(store, config_.runner(), rng, "rnn");
+  head_ = std::make_unique<Linear<T>>(store, runner_->config().output_dim(), config_.num_classes, rng, "head");
 }
 
 template <class T>
@@ -44,24 +56,11 @@ SequenceClassifier<T>::SequenceClassifier(ParameterStore<T>& store, SequenceMode
 template <class T>
 Var<T> SequenceClassifier<T>::logits(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode mode) const {
   LaidOutInput<T> in = lay_out(tape, batch, mode, this->embed_.get());
-  Var<T> final_h;
-  if (mode == BatchMode::Packed) {
-    auto seq = this->rnn_->forward_packed(tape, in.x, in.pack.batch_sizes);
-    final_h = gather_rows(seq.final_hidden, in.pack.unsorted_indices);  // back to the original order
-  } else {
-    auto seq = this->rnn_->forward_sequence(tape, in.x);
-    bool all_full = true;
-    for (int64_t len : batch.lengths) all_full = all_full && len == batch.max_len;
-    if (all_full) {
-      final_h = seq.final_hidden;
-    } else {  // each sequence's state at its own last step, not at max_len
-      std::vector<int64_t> last(static_cast<size_t>(batch.batch));
-      for (int64_t b = 0; b < batch.batch; ++b) last[static_cast<size_t>(b)] = b * batch.max_len + batch.lengths[static_cast<size_t>(b)] - 1;
-      Var<T> all = reshape(stack_time(seq.hidden_states), Shape{batch.batch * batch.max_len, this->config_.hidden_dim});
-      final_h = gather_rows(all, last);
-    }
-  }
-  return this->head_->forward(tape, final_h);
+  // Final states come back in the batch's order; each sequence's at its own last step.
+  const RunnerInput<T> rin = mode == BatchMode::Packed
+                                 ? RunnerInput<T>::packed_rows(in.x, in.pack.batch_sizes, in.pack.sorted_indices)
+                                 : RunnerInput<T>::padded(in.x, batch.lengths);
+  return this->head_->forward(tape, this->runner_->forward(tape, rin, {}, /*outputs=*/false).final_hidden());
 }
 
 template <class T>
@@ -79,12 +78,10 @@ TaggerOutput<T> SequenceTagger<T>::forward(Tape<T>& tape, const SequenceBatch<T>
   TaggerOutput<T> out;
   Var<T> hidden;
   if (mode == BatchMode::Packed) {
-    auto seq = this->rnn_->forward_packed(tape, in.x, in.pack.batch_sizes);
-    hidden = concat_rows(seq.hidden_states);  // (N, hidden): real tokens only
+    hidden = this->runner_->forward(tape, RunnerInput<T>::packed_rows(in.x, in.pack.batch_sizes)).output;  // (N, D·hidden): real tokens only
     out.mask.assign(in.rows.size(), T(1));
   } else {
-    auto seq = this->rnn_->forward_sequence(tape, in.x);
-    hidden = stack_time(seq.hidden_states);  // (B, T, hidden)
+    hidden = this->runner_->forward(tape, RunnerInput<T>::padded(in.x, batch.lengths)).output;  // (B, T, D·hidden)
     out.mask.assign(in.rows.size(), T(0));
     for (int64_t b = 0; b < batch.batch; ++b)
       for (int64_t t = 0; t < batch.lengths[static_cast<size_t>(b)]; ++t) out.mask[static_cast<size_t>(b * batch.max_len + t)] = T(1);

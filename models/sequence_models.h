@@ -1,11 +1,13 @@
 #pragma once
-// Sequence models built from an (optional) embedding, a VanillaRNN and a linear head.
+// Sequence models: an (optional) embedding, a SequenceRunner (any cell, layers, directions) and a
+// linear head.
 //
-//   SequenceClassifier (many-to-one):      final hidden state -> Linear -> logits (batch, classes)
-//   SequenceTagger     (many-to-many):     every hidden state -> Linear -> logits per real token
+//   SequenceClassifier (many-to-one):   the top layer's final h (both directions) -> Linear -> logits (batch, classes)
+//   SequenceTagger     (many-to-many):  every step's top-layer output -> Linear -> logits per real token
 //
-// Parameters are registered in a ParameterStore under "embed.weight", "rnn.W_xh", "rnn.W_hh",
-// "rnn.b_h", "head.W", "head.b" — the names checkpoints use.
+// Parameters are registered in a ParameterStore under "embed.weight", the runner's names ("rnn.W_xh",
+// "rnn.W_hh", "rnn.b_h" for one layer and direction; "rnn.l1_reverse.W_hh" ...), "head.W", "head.b"
+// — the names checkpoints use.
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,7 +15,7 @@
 #include "models/embedding.h"
 #include "models/linear.h"
 #include "models/sequence_batch.h"
-#include "models/vanilla_rnn.h"
+#include "models/sequence_runner.h"
 
 namespace reel {
 
@@ -24,7 +26,12 @@ struct SequenceModelConfig {
   int64_t embed_dim = 0;
   int64_t hidden_dim = 128;
   int64_t num_classes = 2;
-  std::string activation = "tanh";
+  std::string activation = "tanh";  // the vanilla cell's
+  std::string cell = "rnn";         // a registered cell: rnn | lstm | gru | a user's
+  int64_t num_layers = 1;
+  bool bidirectional = false;
+
+  RunnerConfig runner() const;  // the runner this configuration builds
 
   void validate() const;  // throws UsageError naming the bad field
 };
@@ -35,13 +42,14 @@ class SequenceModel {
   SequenceModel(ParameterStore<T>& store, const SequenceModelConfig& config, Rng& rng);
   const SequenceModelConfig& config() const { return config_; }
   ParameterStore<T>& parameters() { return store_; }
-  const VanillaRNN<T>& rnn() const { return *rnn_; }
+  const SequenceRunner<T>& runner() const { return *runner_; }
+  const Embedding<T>* embedding() const { return embed_.get(); }
 
  protected:
   ParameterStore<T>& store_;
   SequenceModelConfig config_;
   std::unique_ptr<Embedding<T>> embed_;
-  std::unique_ptr<VanillaRNN<T>> rnn_;
+  std::unique_ptr<SequenceRunner<T>> runner_;
   std::unique_ptr<Linear<T>> head_;
 };
 

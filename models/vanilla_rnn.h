@@ -1,5 +1,7 @@
 #pragma once
-// The vanilla (Elman) RNN, as in the reference design:
+// The vanilla (Elman) RNN of the reference design, with its output layer: a VanillaCell
+// (models/vanilla_cell.h) unrolled by the shared loop of models/unroll.h, plus y_t. Deeper,
+// bidirectional or other-cell models use SequenceRunner (models/sequence_runner.h).
 //
 //   z_t = x_t·W_xh + h_{t-1}·W_hh + b_h      (input contribution + memory contribution + bias)
 //   h_t = tanh(z_t)  or  relu(z_t)
@@ -13,16 +15,14 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "framework/parameter.h"
 #include "framework/rng.h"
 #include "framework/tape.h"
+#include "models/vanilla_cell.h"
 
 namespace reel {
-
-enum class Activation { Tanh, Relu };
-// "tanh" or "relu"; anything else throws UsageError naming it.
-Activation parse_activation(const std::string& name);
-const char* activation_name(Activation a);
 
 struct RNNConfig {
   int64_t input_dim = 0;
@@ -50,7 +50,8 @@ class VanillaRNN {
   VanillaRNN(ParameterStore<T>& store, const RNNConfig& config, Rng& rng, const std::string& prefix = "rnn");
 
   const RNNConfig& config() const { return config_; }
-  Activation activation() const { return act_; }
+  Activation activation() const { return cell_->activation(); }
+  const VanillaCell<T>& cell() const { return *cell_; }
 
   // One timestep: x_t (batch, input), h_prev (batch, hidden).
   Step forward_step(Tape<T>& tape, const Var<T>& x_t, const Var<T>& h_prev, bool intermediates = false) const;
@@ -75,6 +76,13 @@ class VanillaRNN {
   Step recur(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev, bool intermediates = false,
              T* z_buffer = nullptr) const;
 
+  ~VanillaRNN();
+
+ private:
+  RNNConfig config_;
+  std::unique_ptr<VanillaCell<T>> cell_;
+
+ public:
   Parameter<T>& W_xh;
   Parameter<T>& W_hh;
   Parameter<T>& b_h;
@@ -82,9 +90,7 @@ class VanillaRNN {
   Parameter<T>* b_y = nullptr;
 
  private:
-  RNNConfig config_;
-  Activation act_;
-  Step fused_step(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev, T* z_buffer, T* h_out, bool defer) const;
+  void output_layer(Tape<T>& tape, Step& s) const;
 };
 
 }  // namespace reel

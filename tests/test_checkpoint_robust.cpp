@@ -128,7 +128,9 @@ TEST_CASE("bad files give a CheckpointError naming the file and the problem, and
     h5::File f = h5::File::open(p, true);
     edit(f);
     f.close();
-    CHECK_THAT(try_everything(p), Catch::Contains(p + ": corrupt: "));  // edited, not yet re-sealed
+    // edited, not yet re-sealed: the seal fails (a CRC mismatch, or a size mismatch when HDF5
+    // gave freed space at the end of the file back)
+    CHECK_THAT(try_everything(p), Catch::Contains(p + ": corrupt: ") || Catch::Contains(p + ": truncated: the seal records"));
     checkpoint_file::seal(p);
     return error_of(p);
   };

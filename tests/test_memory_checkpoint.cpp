@@ -14,7 +14,7 @@
 
 #include "data/batching.h"
 #include "framework/memory/checkpointed.h"
-#include "framework/memory/model_problems.h"
+#include "models/memory_problems.h"
 #include "framework/memory/seeded_sum.h"
 #include "framework/ops.h"
 #include "framework/optim/optimizer.h"

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "framework/memory/accounting.h"
-#include "framework/memory/model_problems.h"
+#include "models/memory_problems.h"
 #include "framework/memory/tbptt.h"
 #include "framework/optim/optimizer.h"
 
@@ -73,8 +73,8 @@ SequenceProblem<float> window_alone(const SequenceProblem<float>& p, int64_t b, 
   w.batch_sizes.assign(p.batch_sizes.begin() + b, p.batch_sizes.begin() + e);
   w.input = [in = p.input, b](Tape<float>& t, int64_t s) { return in(t, s + b); };
   if (p.step_loss) {
-    w.step_loss = [f = p.step_loss, b](Tape<float>& t, int64_t s, const Var<float>& h, const Var<float>& y) {
-      return f(t, s + b, h, y);
+    w.step_loss = [f = p.step_loss, b](Tape<float>& t, int64_t s, const Var<float>& h) {
+      return f(t, s + b, h);
     };
     w.step_counts.assign(p.step_counts.begin() + b, p.step_counts.begin() + e);
   }

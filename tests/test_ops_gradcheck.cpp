@@ -111,6 +111,19 @@ TEST_CASE("gradcheck stack_time and concat", "[ops][gradcheck]") {
   expect_ok([](Tape<D>&, const std::vector<Var<D>>& x) { return concat<D>({x[0], x[1]}); }, {a, c});
 }
 
+TEST_CASE("gradcheck slice_cols, alone and as gates sharing one input", "[ops][gradcheck]") {
+  expect_ok([](Tape<D>&, const std::vector<Var<D>>& x) { return slice_cols(x[0], 1, 3); }, {rand_input({3, 5}, 40)});
+  expect_ok([](Tape<D>&, const std::vector<Var<D>>& x) { return slice_cols(x[0], 2, 4); }, {rand_input({2, 3, 4}, 41)});
+  // Two overlapping slices of one input: both contributions reach it.
+  expect_ok(
+      [](Tape<D>&, const std::vector<Var<D>>& x) { return mul(sigmoid(slice_cols(x[0], 0, 3)), tanh(slice_cols(x[0], 2, 5))); },
+      {rand_input({2, 6}, 42)});
+  Tape<D> tape;
+  Var<D> v = tape.zeros(Shape{2, 4});
+  CHECK_THROWS_WITH(slice_cols(v, 3, 5), Catch::Contains("columns [3, 5)") && Catch::Contains("(2, 4)"));
+  CHECK_THROWS_AS(slice_cols(v, 2, 2), ShapeError);
+}
+
 TEST_CASE("gradcheck embedding with repeated ids", "[ops][gradcheck]") {
   std::vector<int64_t> ids{1, 3, 1, 0, 1, 2};
   expect_ok([=](Tape<D>&, const std::vector<Var<D>>& x) { return embedding(x[0], ids, Shape{2, 3}); },

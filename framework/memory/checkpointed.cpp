@@ -18,7 +18,7 @@ struct Stored {
 template <class T>
 RunStats CheckpointedBPTT<T>::run(Tape<T>& tape, const SequenceProblem<T>& p, const Plan& plan) {
   p.validate("CheckpointedBPTT");
-  const int64_t Tn = p.steps(), B = p.batch(), d = p.hidden();
+  const int64_t Tn = p.steps(), B = p.batch(), d = p.state_dim(), o = p.output_dim();
   if (plan.steps() != Tn)
     throw UsageError("CheckpointedBPTT: the plan is for " + std::to_string(plan.steps()) + " steps, the problem has " +
                      std::to_string(Tn));
@@ -38,7 +38,7 @@ RunStats CheckpointedBPTT<T>::run(Tape<T>& tape, const SequenceProblem<T>& p, co
   tape.set_fusion(true);
   tape.set_retain_grads(keep_gradients_);
   head_.set_retain_grads(keep_gradients_);
-  const size_t state = static_cast<size_t>(B * d);
+  const size_t state = static_cast<size_t>(B * d), outputs = static_cast<size_t>(B * o);
   const size_t host = model.host_buffers();
   auto rows_in = [&](int64_t t) { return static_cast<size_t>(p.rows_into(t) * d); };
 
@@ -54,8 +54,8 @@ RunStats CheckpointedBPTT<T>::run(Tape<T>& tape, const SequenceProblem<T>& p, co
   cur_.resize(state);
   dh_.resize(state);
   if (p.final_loss) {
-    finals_.assign(state, T(0));
-    dfinals_.assign(state, T(0));
+    finals_.assign(outputs, T(0));
+    dfinals_.assign(outputs, T(0));
   }
   terms_.assign(static_cast<size_t>(Tn), T(0));
   int64_t cur_pos = -1;
@@ -119,11 +119,11 @@ RunStats CheckpointedBPTT<T>::run(Tape<T>& tape, const SequenceProblem<T>& p, co
           // Every final state is known now (earlier ones from the advances): run the loss head.
           for (size_t k = 0; k < sc.final_pieces.size(); ++k) {
             const int64_t t = sc.final_steps[k], next = t + 1 < Tn ? p.batch_sizes[static_cast<size_t>(t + 1)] : 0;
-            std::memcpy(finals_.data() + next * d, sc.final_pieces[k].data(),
+            std::memcpy(finals_.data() + next * o, sc.final_pieces[k].data(),
                         static_cast<size_t>(sc.final_pieces[k].size()) * sizeof(T));
           }
           head_.clear();
-          Var<T> leaf = head_.input(finals_.data(), Shape{B, d}, true);
+          Var<T> leaf = head_.input(finals_.data(), Shape{B, o}, true);
           Var<T> fl = p.final_loss(head_, leaf);
           final_value = fl.item();
           head_.backward(seeded_sum<T>({fl}, {T(1)}));
@@ -131,7 +131,7 @@ RunStats CheckpointedBPTT<T>::run(Tape<T>& tape, const SequenceProblem<T>& p, co
           st.peak_bytes = std::max(st.peak_bytes, stack_bytes + host + tape.stats().value_bytes + head_.stats().peak_bytes);
           st.tape_peak_bytes = std::max(st.tape_peak_bytes, head_.stats().peak_bytes);
           if (const T* g = leaf.grad())
-            std::copy_n(g, state, dfinals_.begin());
+            std::copy_n(g, outputs, dfinals_.begin());
           else
             std::fill(dfinals_.begin(), dfinals_.end(), T(0));
           head_.clear();
@@ -141,7 +141,7 @@ RunStats CheckpointedBPTT<T>::run(Tape<T>& tape, const SequenceProblem<T>& p, co
         if (p.final_loss)
           for (size_t k = 0; k < sc.final_pieces.size(); ++k) {
             const int64_t t = sc.final_steps[k], next = t + 1 < Tn ? p.batch_sizes[static_cast<size_t>(t + 1)] : 0;
-            seeds.push_back({sc.final_pieces[k], dfinals_.data() + next * d});
+            seeds.push_back({sc.final_pieces[k], dfinals_.data() + next * o});
           }
         Var<T> root = scope_root(p, sc, Var<T>(), seeds, count_total);
         if (root.valid() && root.requires_grad()) {

@@ -11,7 +11,7 @@ namespace reel::memory {
 template <class T>
 void SequenceProblem<T>::validate(const char* who) const {
   const std::string w(who);
-  if (!rnn) throw UsageError(w + ": the problem has no RNN");
+  if (!model) throw UsageError(w + ": the problem has no model");
   if (!input) throw UsageError(w + ": the problem has no input");
   if (!step_loss && !final_loss) throw UsageError(w + ": the problem has no loss (step_loss or final_loss)");
   if (batch_sizes.empty()) throw UsageError(w + ": no steps");
@@ -22,24 +22,24 @@ void SequenceProblem<T>::validate(const char* who) const {
   if (step_loss && step_counts.size() != batch_sizes.size())
     throw UsageError(w + ": " + std::to_string(step_counts.size()) + " step_counts for " +
                      std::to_string(batch_sizes.size()) + " steps");
-  if (!h0.empty() && static_cast<int64_t>(h0.size()) != batch() * hidden())
+  if (!h0.empty() && static_cast<int64_t>(h0.size()) != batch() * state_dim())
     throw ShapeError(w + ": h0 holds " + std::to_string(h0.size()) + " values, expected (" + std::to_string(batch()) +
-                     ", " + std::to_string(hidden()) + ")");
+                     ", " + std::to_string(state_dim()) + ")");
 }
 
 namespace {
 
 // The values of step t: the same ops, in the same order, whether recorded or not.
 template <class T>
-typename VanillaRNN<T>::Step step_core(Tape<T>& tape, const SequenceProblem<T>& p, int64_t t, const Var<T>& h_prev,
-                                       T* z_buffer) {
+RecurrenceStep<T> step_core(Tape<T>& tape, const SequenceProblem<T>& p, int64_t t, const Var<T>& h_prev,
+                            const std::vector<T*>& scratch) {
   const int64_t bt = p.batch_sizes[static_cast<size_t>(t)];
   Var<T> hp = h_prev.shape()[0] == bt ? h_prev : slice_rows(h_prev, 0, bt);
   Var<T> x = p.input(tape, t);
-  if (x.shape() != Shape{bt, p.rnn->config().input_dim})
+  if (x.shape() != Shape{bt, p.model->input_dim()})
     throw ShapeError("SequenceProblem: input at step " + std::to_string(t) + " is " + x.shape().str() + ", expected (" +
-                     std::to_string(bt) + ", " + std::to_string(p.rnn->config().input_dim) + ")");
-  return p.rnn->recur(tape, matmul(x, tape.param(p.rnn->W_xh)), hp, false, z_buffer);
+                     std::to_string(bt) + ", " + std::to_string(p.model->input_dim()) + ")");
+  return p.model->step(tape, x, hp, scratch);
 }
 
 }  // namespace
@@ -48,23 +48,24 @@ template <class T>
 Var<T> record_step(Tape<T>& tape, const SequenceProblem<T>& p, int64_t t, const Var<T>& h_prev, Scope<T>& scope,
                    bool with_loss) {
   StepScope<T> step(tape, static_cast<int32_t>(t));
-  auto s = step_core(tape, p, t, h_prev, scope.z_buffer);
-  scope.h.push_back(s.h);
+  auto s = step_core(tape, p, t, h_prev, scope.scratch);
+  scope.h.push_back(s.state);
+  scope.out.push_back(s.output);
   const int64_t bt = p.batch_sizes[static_cast<size_t>(t)];
   const int64_t next = t + 1 < p.steps() ? p.batch_sizes[static_cast<size_t>(t + 1)] : 0;
   if (next < bt) {
-    scope.final_pieces.push_back(next == 0 ? s.h : slice_rows(s.h, next, bt));
+    scope.final_pieces.push_back(next == 0 ? s.output : slice_rows(s.output, next, bt));
     scope.final_steps.push_back(t);
   }
   if (with_loss && p.step_loss) {
-    Var<T> term = p.step_loss(tape, t, s.h, s.y);
+    Var<T> term = p.step_loss(tape, t, s.output);
     if (term.size() != 1)
       throw ShapeError("SequenceProblem: step_loss at step " + std::to_string(t) + " returned " + term.shape().str() +
                        ", expected one element");
     scope.terms.push_back(term);
     scope.term_steps.push_back(t);
   }
-  return s.h;
+  return s.state;
 }
 
 template <class T>
@@ -76,12 +77,13 @@ Scope<T> record_scope(Tape<T>& tape, const SequenceProblem<T>& p, int64_t begin,
   Scope<T> sc;
   sc.begin = begin;
   sc.end = end;
-  const Shape s0{p.rows_into(begin), p.hidden()};
+  const Shape s0{p.rows_into(begin), p.state_dim()};
   sc.h_start = h_start ? tape.input(h_start, s0, start_grad) : tape.zeros(s0, start_grad);
   tape.set_role(sc.h_start, begin == 0 ? "h0" : "h");
-  // The fused recurrence's scratch, shared by the scope's steps (batch sizes only shrink).
-  if (tape.fusion()) sc.z_buffer = tape.scratch(static_cast<size_t>(p.batch_sizes[static_cast<size_t>(begin)] * p.hidden()));
+  // The model's scratch, shared by the scope's steps (batch sizes only shrink).
+  p.model->begin_scope(tape, p.batch_sizes[static_cast<size_t>(begin)], sc.scratch);
   sc.h.reserve(static_cast<size_t>(end - begin));
+  sc.out.reserve(static_cast<size_t>(end - begin));
   Var<T> h = sc.h_start;
   for (int64_t t = begin; t < end; ++t) h = record_step(tape, p, t, h, sc);
   return sc;
@@ -90,24 +92,26 @@ Scope<T> record_scope(Tape<T>& tape, const SequenceProblem<T>& p, int64_t begin,
 template <class T>
 void advance(Tape<T>& tape, const SequenceProblem<T>& p, int64_t begin, int64_t end, std::vector<T>& h, T* finals,
              bool per_step) {
-  const int64_t d = p.hidden();
+  const int64_t d = p.state_dim(), o = p.output_dim();
   if (static_cast<int64_t>(h.size()) < p.batch() * d) h.resize(static_cast<size_t>(p.batch() * d));
   if (begin >= end) return;
   NoGradGuard<T> no_grad(tape);
   Var<T> hv;
-  T* z = nullptr;
+  std::vector<T*> scratch;
   for (int64_t t = begin; t < end; ++t) {
     StepScope<T> step(tape, static_cast<int32_t>(t));
     if (per_step || t == begin) {
       tape.clear();
       hv = tape.input(h.data(), Shape{p.rows_into(t), d});
-      if (tape.fusion()) z = tape.scratch(static_cast<size_t>(p.batch_sizes[static_cast<size_t>(t)] * d));
+      scratch.clear();
+      p.model->begin_scope(tape, p.batch_sizes[static_cast<size_t>(t)], scratch);
     }
-    hv = step_core(tape, p, t, hv, z).h;
+    RecurrenceStep<T> s = step_core(tape, p, t, hv, scratch);
+    hv = s.state;
     const int64_t bt = p.batch_sizes[static_cast<size_t>(t)];
     const int64_t next = t + 1 < p.steps() ? p.batch_sizes[static_cast<size_t>(t + 1)] : 0;
     if (finals && next < bt)
-      std::memcpy(finals + next * d, hv.data() + next * d, static_cast<size_t>((bt - next) * d) * sizeof(T));
+      std::memcpy(finals + next * o, s.output.data() + next * o, static_cast<size_t>((bt - next) * o) * sizeof(T));
     if (per_step || t + 1 == end) std::memcpy(h.data(), hv.data(), static_cast<size_t>(bt * d) * sizeof(T));
   }
 }
@@ -119,7 +123,7 @@ Var<T> finals_on_tape(Tape<T>& tape, const SequenceProblem<T>& p, const Scope<T>
   const int64_t kept = p.batch_sizes[static_cast<size_t>(scope.begin)];
   if (scope.begin > 0 && kept < p.batch()) {
     if (!finals_before) throw UsageError("finals_on_tape: sequences ended before the scope, and no finals were given");
-    ordered.push_back(tape.input(finals_before + kept * p.hidden(), Shape{p.batch() - kept, p.hidden()}));
+    ordered.push_back(tape.input(finals_before + kept * p.output_dim(), Shape{p.batch() - kept, p.output_dim()}));
   }
   return ordered.size() == 1 ? ordered[0] : concat_rows(ordered);
 }
@@ -161,10 +165,9 @@ template <class T>
 MemoryModel memory_model(const SequenceProblem<T>& p) {
   MemoryModel m;
   m.batch_sizes = p.batch_sizes;
-  m.input_dim = p.rnn ? p.rnn->config().input_dim : 0;
+  m.input_dim = p.model ? p.model->input_dim() : 0;
   m.input_grad = p.input_grad;
-  m.hidden = p.hidden();
-  m.rnn_output = p.rnn ? p.rnn->config().output_dim : 0;
+  m.hidden = p.state_dim();
   m.elem = sizeof(T);
   m.step_loss = static_cast<bool>(p.step_loss);
   m.final_loss = static_cast<bool>(p.final_loss);

@@ -1,53 +1,55 @@
 #pragma once
-// A VanillaRNN sequence loss written step by step, the form every memory strategy runs:
+// A recurrent model's sequence loss written step by step, the form every memory strategy runs:
 //
-//   h_t = rnn.recur(x_t·W_xh, h_{t-1})         x_t from `input`, one matrix product per step
+//   (s_t, h_t) = model.step(x_t, s_{t-1})      x_t from `input`; s the carried state, h the output
 //   L   = Σ_t (c_t/N)·ℓ_t(h_t) + F(finals)      N = Σ c_t over the steps in scope
 //
-// ℓ_t is an optional per-step loss (a tagger's head + mean cross-entropy over the step's rows,
-// c_t its row count); F an optional loss on each sequence's last hidden state (a classifier's
-// head). Batches are packed as in VanillaRNN::forward_packed: step t computes batch_sizes[t] rows,
+// The model is any memory::Recurrence (framework/memory/recurrence.h): SequenceRunner::stepwise()
+// gives one for any cell and number of layers. ℓ_t is an optional per-step loss (a tagger's head +
+// mean cross-entropy over the step's rows, c_t its row count); F an optional loss on each
+// sequence's last output (a classifier's head). Batches are packed as PyTorch packs them: step t computes batch_sizes[t] rows,
 // sequences sorted longest first, so a full-length batch is batch_sizes = {B, B, ..., B}.
 //
 // Full BPTT (record_full), checkpointed BPTT (CheckpointedBPTT) and truncated BPTT
 // (TruncatedBPTT) all record a step with record_step, so they issue the same ops in the same
 // order: that is what makes their gradients bitwise equal where the docs claim so.
 //
-// The input projection is one GEMM per step (not one over all steps, as forward_sequence does):
-// a checkpointed run cannot keep the (B, T, hidden) projection, and per step the reference and
-// every schedule share one op order. Against VanillaRNN::forward_sequence/forward_packed the
-// gradients agree to rounding (W_xh's sum runs in another order), not bitwise.
+// The input projection is one GEMM per step (not one over all steps, as SequenceRunner::forward
+// does): a checkpointed run cannot keep the (B, T, gates) projection, and per step the reference
+// and every schedule share one op order. Against SequenceRunner::forward the gradients agree to
+// rounding (W_xh's sum runs in another order), not bitwise.
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "framework/memory/cost_model.h"
+#include "framework/memory/recurrence.h"
 #include "framework/memory/seeded_sum.h"
 #include "framework/tape.h"
-#include "models/vanilla_rnn.h"
 
 namespace reel::memory {
 
 template <class T>
 struct SequenceProblem {
-  const VanillaRNN<T>* rnn = nullptr;
+  const Recurrence<T>* model = nullptr;
   std::vector<int64_t> batch_sizes;  // rows at step t: positive, non-increasing
   // Records x_t, (batch_sizes[t], input_dim), on the tape.
   std::function<Var<T>(Tape<T>&, int64_t t)> input;
   bool input_grad = false;  // x_t gets a gradient (an embedding lookup): the estimator counts it
-  // Optional per-step loss term (a one-element value) on h_t (and y_t if the RNN has an output
-  // layer, else an empty Var), weighted c_t/N with c_t = step_counts[t].
-  std::function<Var<T>(Tape<T>&, int64_t t, const Var<T>& h_t, const Var<T>& y_t)> step_loss;
+  // Optional per-step loss term (a one-element value) on the output h_t (batch_sizes[t], output_dim),
+  // weighted c_t/N with c_t = step_counts[t].
+  std::function<Var<T>(Tape<T>&, int64_t t, const Var<T>& h_t)> step_loss;
   std::vector<int64_t> step_counts;
-  // Optional loss on the last states: finals (batch_sizes[0], hidden), row i = sequence i's h at
-  // its own last step, longest sequence first.
+  // Optional loss on the last outputs: finals (batch_sizes[0], output_dim), row i = sequence i's h
+  // at its own last step, longest sequence first.
   std::function<Var<T>(Tape<T>&, const Var<T>& finals)> final_loss;
-  std::vector<T> h0;  // (batch_sizes[0], hidden); empty: zeros
+  std::vector<T> h0;  // the initial state (batch_sizes[0], state_dim); empty: zeros
   LossCost cost;      // what the loss records, for the dry-run estimator (framework/memory/cost_model.h)
 
   int64_t steps() const { return static_cast<int64_t>(batch_sizes.size()); }
   int64_t batch() const { return batch_sizes.empty() ? 0 : batch_sizes[0]; }
-  int64_t hidden() const { return rnn ? rnn->config().hidden_dim : 0; }
+  int64_t state_dim() const { return model ? model->state_dim() : 0; }
+  int64_t output_dim() const { return model ? model->output_dim() : 0; }
   int64_t rows_into(int64_t t) const { return batch_sizes[static_cast<size_t>(t > 0 ? t - 1 : 0)]; }
   void validate(const char* who) const;  // throws UsageError naming who and the problem
 };
@@ -57,15 +59,16 @@ template <class T>
 struct Scope {
   int64_t begin = 0, end = 0;
   Var<T> h_start;                    // leaf: the state entering step begin
-  std::vector<Var<T>> h;             // h_t for t in [begin, end)
+  std::vector<Var<T>> h;             // the state s_t for t in [begin, end)
+  std::vector<Var<T>> out;           // the output h_t for t in [begin, end)
   std::vector<Var<T>> terms;         // per-step loss terms, in step order
   std::vector<int64_t> term_steps;
-  std::vector<Var<T>> final_pieces;  // rows [batch_sizes[t+1], batch_sizes[t]) of h_t, sequences ending at t
+  std::vector<Var<T>> final_pieces;  // rows [batch_sizes[t+1], batch_sizes[t]) of output h_t, sequences ending at t
   std::vector<int64_t> final_steps;  // ascending
-  T* z_buffer = nullptr;             // the fused recurrence's scratch, shared by the steps (tape storage)
+  std::vector<T*> scratch;           // the model's scratch, shared by the steps (Recurrence::begin_scope)
 };
 
-// Records step t from h_prev (at least batch_sizes[t] rows). Returns h_t; appends to the scope.
+// Records step t from the state s_prev (at least batch_sizes[t] rows). Returns s_t; appends to the scope.
 template <class T>
 Var<T> record_step(Tape<T>& tape, const SequenceProblem<T>& p, int64_t t, const Var<T>& h_prev,
                    Scope<T>& scope, bool with_loss = true);
@@ -77,8 +80,8 @@ Scope<T> record_scope(Tape<T>& tape, const SequenceProblem<T>& p, int64_t begin,
                       const T* h_start, bool start_grad);
 
 // Runs steps [begin, end) without recording: h holds the state entering begin and leaves with
-// the state after end-1. Sequences ending on the way copy their last state into finals
-// ((batch, hidden), sorted order) if given. per_step: the tape is cleared before every step
+// the state after end-1. Sequences ending on the way copy their last output into finals
+// ((batch, output_dim), sorted order) if given. per_step: the tape is cleared before every step
 // (memory stays at one step's values, two state copies per step); otherwise once, and the steps'
 // values stay on it (for a chunk at a time: no copies).
 template <class T>
@@ -119,7 +122,7 @@ std::function<Var<T>(Tape<T>&, int64_t)> packed_embedding_input(Parameter<T>& we
 }  // namespace reel::memory
 
 namespace reel::memory {
-// The dry-run model of a problem (its RNN's sizes, batch sizes and declared loss cost).
+// The dry-run model of a problem (its model's sizes, batch sizes and declared loss cost).
 template <class T>
 MemoryModel memory_model(const SequenceProblem<T>& p);
 // Σ step_counts over [begin, end) (0 without a step loss).

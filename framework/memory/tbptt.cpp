@@ -19,12 +19,12 @@ TruncatedBPTT<T>::TruncatedBPTT(SequenceProblem<T> problem, TbpttOptions options
 template <class T>
 void TruncatedBPTT<T>::reset() {
   next_ = 0;
-  const size_t state = static_cast<size_t>(p_.batch() * p_.hidden());
+  const size_t state = static_cast<size_t>(p_.batch() * p_.state_dim());
   if (p_.h0.empty())
     h_.assign(state, T(0));
   else
     h_ = p_.h0;
-  finals_.assign(state, T(0));
+  finals_.assign(static_cast<size_t>(p_.batch() * p_.output_dim()), T(0));
   scope_ = Scope<T>();
 }
 
@@ -33,18 +33,19 @@ void TruncatedBPTT<T>::restore(int64_t next_window, const std::vector<T>& state,
   if (next_window < 0 || next_window > windows())
     throw UsageError("TruncatedBPTT::restore: window " + std::to_string(next_window) + " outside [0, " +
                      std::to_string(windows()) + "]");
-  const size_t full = static_cast<size_t>(p_.batch() * p_.hidden());
-  const size_t rows = static_cast<size_t>(p_.rows_into(window_begin(next_window)) * p_.hidden());
+  const size_t full = static_cast<size_t>(p_.batch() * p_.state_dim());
+  const size_t full_out = static_cast<size_t>(p_.batch() * p_.output_dim());
+  const size_t rows = static_cast<size_t>(p_.rows_into(window_begin(next_window)) * p_.state_dim());
   if (state.size() != rows && state.size() != full)
     throw ShapeError("TruncatedBPTT::restore: a state of " + std::to_string(state.size()) + " values, expected " +
                      std::to_string(rows));
-  if (!finals.empty() && finals.size() != full)
+  if (!finals.empty() && finals.size() != full_out)
     throw ShapeError("TruncatedBPTT::restore: finals of " + std::to_string(finals.size()) + " values, expected " +
-                     std::to_string(full));
+                     std::to_string(full_out));
   next_ = next_window;
   h_.assign(full, T(0));
   std::copy(state.begin(), state.end(), h_.begin());
-  finals_ = finals.empty() ? std::vector<T>(full, T(0)) : finals;
+  finals_ = finals.empty() ? std::vector<T>(full_out, T(0)) : finals;
   scope_ = Scope<T>();
 }
 
@@ -79,7 +80,7 @@ Var<T> TruncatedBPTT<T>::record_window(Tape<T>& tape) {
   if (!has_loss(w))
     throw UsageError("TruncatedBPTT::record_window: window " + std::to_string(w) +
                      " has no loss term (skip_window it)");
-  const int64_t b = window_begin(w), rb = recorded_begin(w), e = window_end(w), d = p_.hidden();
+  const int64_t b = window_begin(w), rb = recorded_begin(w), e = window_end(w), o = p_.output_dim();
   tape.clear();
   if (rb > b) advance(tape, p_, b, rb, h_, finals_.data());
   tape.clear();
@@ -90,7 +91,7 @@ Var<T> TruncatedBPTT<T>::record_window(Tape<T>& tape) {
   for (size_t k = 0; k < scope_.final_pieces.size(); ++k) {
     const int64_t t = scope_.final_steps[k];
     const int64_t next = t + 1 < p_.steps() ? p_.batch_sizes[static_cast<size_t>(t + 1)] : 0;
-    std::memcpy(finals_.data() + next * d, scope_.final_pieces[k].data(),
+    std::memcpy(finals_.data() + next * o, scope_.final_pieces[k].data(),
                 static_cast<size_t>(scope_.final_pieces[k].size()) * sizeof(T));
   }
   Var<T> final_term;

@@ -1,4 +1,4 @@
-#include "framework/memory/model_problems.h"
+#include "models/memory_problems.h"
 
 #include <memory>
 #include <string>
@@ -20,7 +20,7 @@ SequenceProblem<T> packed_base(SequenceModel<T>& model, const SequenceBatch<T>& 
     for (int64_t i = 0; i < info.batch_sizes[t]; ++i)
       rows.push_back(info.sorted_indices[static_cast<size_t>(i)] * batch.max_len + static_cast<int64_t>(t));
   SequenceProblem<T> p;
-  p.rnn = &model.rnn();
+  p.model = &model.runner().stepwise();
   p.batch_sizes = info.batch_sizes;
   if (batch.features > 0) {
     auto packed = std::make_shared<std::vector<T>>();
@@ -76,7 +76,7 @@ SequenceProblem<T> tagger_problem(SequenceTagger<T>& model, const SequenceBatch<
     for (int64_t i = 0; i < info.batch_sizes[t]; ++i) (*targets)[t].push_back(tags[static_cast<size_t>(rows[k++])]);
   Parameter<T>* W = &model.parameters().at("head.W");
   Parameter<T>* b = &model.parameters().at("head.b");
-  p.step_loss = [W, b, targets](Tape<T>& tape, int64_t t, const Var<T>& h, const Var<T>&) {
+  p.step_loss = [W, b, targets](Tape<T>& tape, int64_t t, const Var<T>& h) {
     return cross_entropy(bias_add(matmul(h, tape.param(*W)), tape.param(*b)), (*targets)[static_cast<size_t>(t)]);
   };
   p.step_counts = info.batch_sizes;

@@ -1,4 +1,4 @@
-#include "framework/memory/adding_task.h"
+#include "models/adding_task.h"
 
 #include <algorithm>
 
@@ -28,8 +28,9 @@ AddingBatch<T> make_adding_batch(int64_t batch, int64_t steps, Rng& rng) {
 }
 
 namespace {
-RNNConfig adding_rnn(int64_t hidden, const std::string& activation) {
-  RNNConfig c;
+RunnerConfig adding_rnn(int64_t hidden, const std::string& activation, const std::string& cell) {
+  RunnerConfig c;
+  c.cell = cell;
   c.input_dim = 2;
   c.hidden_dim = hidden;
   c.activation = activation;
@@ -39,19 +40,21 @@ RNNConfig adding_rnn(int64_t hidden, const std::string& activation) {
 
 template <class T>
 AddingModel<T>::AddingModel(ParameterStore<T>& store, int64_t hidden, const std::string& activation, Rng& rng,
-                            bool identity_init)
-    : rnn(store, adding_rnn(hidden, activation), rng, "rnn"), head(store, hidden, 1, rng, "head") {
+                            bool identity_init, const std::string& cell)
+    : rnn(store, adding_rnn(hidden, activation, cell), rng, "rnn"), head(store, hidden, 1, rng, "head") {
   if (identity_init) {
-    std::fill(rnn.W_hh.value.begin(), rnn.W_hh.value.end(), T(0));
-    for (int64_t i = 0; i < hidden; ++i) rnn.W_hh.value[static_cast<size_t>(i * hidden + i)] = T(1);
-    for (T& w : rnn.W_xh.value) w *= T(0.1);
+    if (cell != "rnn") throw UsageError("AddingModel: identity_init is the vanilla cell's IRNN recipe, not for '" + cell + "'");
+    Parameter<T>& W_hh = store.at("rnn.W_hh");
+    std::fill(W_hh.value.begin(), W_hh.value.end(), T(0));
+    for (int64_t i = 0; i < hidden; ++i) W_hh.value[static_cast<size_t>(i * hidden + i)] = T(1);
+    for (T& w : store.at("rnn.W_xh").value) w *= T(0.1);
   }
 }
 
 template <class T>
 SequenceProblem<T> AddingModel<T>::problem(const AddingBatch<T>& batch) const {
   SequenceProblem<T> p;
-  p.rnn = &rnn;
+  p.model = &rnn.stepwise();
   p.batch_sizes.assign(static_cast<size_t>(batch.steps), batch.batch);
   p.input = padded_dense_input<T>(batch.x, batch.batch, batch.steps, 2);
   const Linear<T>* h = &head;
@@ -66,8 +69,7 @@ SequenceProblem<T> AddingModel<T>::problem(const AddingBatch<T>& batch) const {
 template <class T>
 Var<T> AddingModel<T>::stock_loss(Tape<T>& tape, const AddingBatch<T>& batch) const {
   Var<T> x = tape.input(*batch.x, Shape{batch.batch, batch.steps, 2});
-  auto seq = rnn.forward_sequence(tape, x);
-  Var<T> y = head.forward(tape, seq.final_hidden);
+  Var<T> y = head.forward(tape, rnn.forward(tape, RunnerInput<T>::padded(x), {}, false).final_hidden());
   return mse(y, tape.input(batch.target, Shape{batch.batch, 1}));
 }
 

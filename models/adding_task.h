@@ -11,7 +11,7 @@
 #include "framework/memory/sequence_problem.h"
 #include "framework/rng.h"
 #include "models/linear.h"
-#include "models/vanilla_rnn.h"
+#include "models/sequence_runner.h"
 
 namespace reel::memory {
 
@@ -25,20 +25,20 @@ struct AddingBatch {
 template <class T>
 AddingBatch<T> make_adding_batch(int64_t batch, int64_t steps, Rng& rng);
 
-// A VanillaRNN (2 inputs, no output layer) and a Linear(hidden, 1) head on the last state, MSE.
+// A one-layer SequenceRunner (2 inputs; any cell) and a Linear(hidden, 1) head on the last h, MSE.
 template <class T>
 class AddingModel {
  public:
-  // identity_init: W_hh = I (the IRNN recipe for relu), otherwise VanillaRNN's initialisation.
+  // identity_init (vanilla cell): W_hh = I (the IRNN recipe for relu), otherwise the cell's initialisation.
   AddingModel(ParameterStore<T>& store, int64_t hidden, const std::string& activation, Rng& rng,
-              bool identity_init = false);
+              bool identity_init = false, const std::string& cell = "rnn");
 
   // The loss as a SequenceProblem (for record_full, CheckpointedBPTT, TruncatedBPTT).
   SequenceProblem<T> problem(const AddingBatch<T>& batch) const;
-  // The same loss through VanillaRNN::forward_sequence (one input GEMM over all steps).
+  // The same loss through SequenceRunner::forward (one input GEMM over all steps).
   Var<T> stock_loss(Tape<T>& tape, const AddingBatch<T>& batch) const;
 
-  VanillaRNN<T> rnn;
+  SequenceRunner<T> rnn;
   Linear<T> head;
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // SequenceClassifier and SequenceTagger losses as SequenceProblems (packed layout, dense
 // features or token ids through the model's embedding), so full, checkpointed and truncated BPTT
-// can train the models of models/sequence_models.h.
+// can train the models of models/sequence_models.h — any cell, any number of layers (the
+// runner's stepwise form, models/runner_steps.h; bidirectional models are refused).
 //
 //  * classifier: final_loss = cross_entropy(head(gather_rows(finals, unsorted)), labels), the
 //    same ops SequenceClassifier::logits/loss record after the RNN.
@@ -10,7 +11,7 @@
 //    (concat_rows + Linear) sums in a different order. Full BPTT and checkpointing of this
 //    problem are bitwise equal; against SequenceTagger::forward/loss they agree to rounding.
 //
-// The returned problem keeps references to the model's parameters and RNN: the model must
+// The returned problem keeps references to the model's parameters and runner: the model must
 // outlive it. The batch's data is copied (packed) into the problem.
 #include <vector>
 

@@ -1,0 +1,39 @@
+#pragma once
+// A SequenceRunner as a memory::Recurrence: the stepwise form that gradient checkpointing and
+// truncated BPTT run (framework/memory/), for any cell and any number of layers.
+//
+//   state (rows, S): every layer's state tensors side by side, layer 0 first ([h | c] for an LSTM)
+//   output (rows, hidden): the top layer's h
+//   step: for each layer, x·W_xh (one GEMM per step and layer), then the cell's step
+//
+// A one-layer single-tensor cell carries h itself (no slicing, no copy). Bidirectional runners
+// have no stepwise form (the reverse direction needs the sequence's end first): refused.
+#include <vector>
+
+#include "framework/memory/recurrence.h"
+#include "models/cell.h"
+
+namespace reel {
+
+template <class T>
+class SequenceRunner;
+
+template <class T>
+class RunnerSteps : public memory::Recurrence<T> {
+ public:
+  explicit RunnerSteps(const SequenceRunner<T>& runner);
+  int64_t input_dim() const override;
+  int64_t state_dim() const override;
+  int64_t output_dim() const override;
+  void begin_scope(Tape<T>& tape, int64_t rows, std::vector<T*>& scratch) const override;
+  memory::RecurrenceStep<T> step(Tape<T>& tape, const Var<T>& x_t, const Var<T>& prev,
+                                 const std::vector<T*>& scratch) const override;
+
+  // The stepwise state of per-layer cell states ([layer] -> parts), as one (rows, S) row-major buffer.
+  std::vector<T> pack_state(const std::vector<std::vector<std::vector<T>>>& layers, int64_t rows) const;
+
+ private:
+  const SequenceRunner<T>& runner_;
+};
+
+}  // namespace reel
