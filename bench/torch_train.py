@@ -2,7 +2,8 @@
 """PyTorch equivalents of reel's training examples, for side-by-side accuracy and throughput.
 
 Same data, split, model and hyperparameters as examples/train_classifier.cpp and
-examples/train_tagger.cpp (nn.RNN tanh + nn.Linear, Adam, clip_grad_norm_, batch 128 / 32).
+examples/train_tagger.cpp (nn.RNN tanh, nn.LSTM or nn.GRU with --cell, --layers, --bidirectional,
++ nn.Linear, Adam, clip_grad_norm_, batch 128 / 32).
 Prints one JSON line in the examples' format. Run with Debian's /usr/bin/python3 (torch 1.13).
 """
 import argparse, gzip, json, os, struct, sys, time
@@ -46,23 +47,33 @@ def read_conllu(path):
 UPOS = "ADJ ADP ADV AUX CCONJ DET INTJ NOUN NUM PART PRON PROPN PUNCT SCONJ SYM VERB X".split()
 
 
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def recurrent(a, inp):
+    return CELLS[a.cell](inp, a.hidden, num_layers=a.layers, bidirectional=a.bidirectional, batch_first=True)
+
+
 class Classifier(nn.Module):
-    def __init__(self, inp, hidden, classes):
+    def __init__(self, a, inp, classes):
         super().__init__()
-        self.rnn = nn.RNN(inp, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, classes)
+        self.rnn = recurrent(a, inp)
+        self.dirs = 2 if a.bidirectional else 1
+        self.head = nn.Linear(self.dirs * a.hidden, classes)
 
     def forward(self, x):
         _, h = self.rnn(x)
-        return self.head(h[0])
+        if isinstance(h, tuple):  # LSTM: (h_n, c_n)
+            h = h[0]
+        return self.head(torch.cat(list(h[-self.dirs:]), dim=1))  # the top layer's directions
 
 
 class Tagger(nn.Module):
-    def __init__(self, vocab, embed, hidden, classes):
+    def __init__(self, a, vocab, embed, classes):
         super().__init__()
         self.embed = nn.Embedding(vocab, embed)
-        self.rnn = nn.RNN(embed, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, classes)
+        self.rnn = recurrent(a, embed)
+        self.head = nn.Linear((2 if a.bidirectional else 1) * a.hidden, classes)
 
     def forward(self, ids, lengths):
         packed = pack_padded_sequence(self.embed(ids), lengths, batch_first=True, enforce_sorted=False)
@@ -79,7 +90,7 @@ def run_classifier(a):
     n_train = len(xs) - 5000
     x_tr, y_tr = torch.from_numpy(xs[:n_train]), torch.from_numpy(ys[:n_train])
     x_dev, y_dev = torch.from_numpy(xs[n_train:]), torch.from_numpy(ys[n_train:])
-    model = Classifier(28, a.hidden, 10)
+    model = Classifier(a, 28, 10)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -110,7 +121,8 @@ def run_classifier(a):
         if dev > best:
             best, best_state = dev, {k: v.clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
-    return dict(task="fashion_mnist_rowwise", epochs=a.epochs, train_loss=loss_v, dev_accuracy=best,
+    return dict(task="fashion_mnist_rowwise", cell=a.cell, layers=a.layers, bidirectional=int(a.bidirectional),
+                epochs=a.epochs, train_loss=loss_v, dev_accuracy=best,
                 test_accuracy=acc(torch.from_numpy(xt), torch.from_numpy(yt)), seconds=train_s,
                 sequences_per_second=a.epochs * n_train / train_s)
 
@@ -129,7 +141,7 @@ def run_tagger(a):
     tag_id = {t: i for i, t in enumerate(UPOS)}
     enc = lambda data: [([vocab.get(x.lower(), 1) for x in w], [tag_id[t] for t in tg]) for w, tg in data]
     tr, dv, te = enc(tr), enc(dv), enc(te)
-    model = Tagger(len(vocab), 100, a.hidden, len(UPOS))
+    model = Tagger(a, len(vocab), 100, len(UPOS))
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -177,7 +189,7 @@ def run_tagger(a):
         if dev > best:
             best, best_state = dev, {k: v.clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
-    return dict(task="ud_ewt_upos", epochs=a.epochs, train_loss=loss_v, dev_accuracy=best, test_accuracy=acc(te),
+    return dict(task="ud_ewt_upos", cell=a.cell, layers=a.layers, bidirectional=int(a.bidirectional), epochs=a.epochs, train_loss=loss_v, dev_accuracy=best, test_accuracy=acc(te),
                 seconds=train_s, sequences_per_second=a.epochs * len(tr) / train_s)
 
 
@@ -191,6 +203,9 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--data", default=None)
+    p.add_argument("--cell", choices=sorted(CELLS), default="rnn")
+    p.add_argument("--layers", type=int, default=1)
+    p.add_argument("--bidirectional", action="store_true")
     a = p.parse_args()
     a.batch = a.batch or (128 if a.task == "classifier" else 32)
     torch.set_num_threads(a.threads)

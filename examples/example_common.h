@@ -14,6 +14,7 @@
 #include "framework/cli.h"
 #include "framework/error.h"
 #include "framework/log.h"
+#include "models/sequence_models.h"
 
 namespace reel::examples {
 
@@ -38,7 +39,17 @@ inline void add_training_flags(Cli& cli, const Defaults& d) {
       .option("checkpoint", "", "checkpoint file (.h5) written at every epoch end; best dev model beside it")
       .option("resume", "", "resume training from this checkpoint")
       .option("mode", "packed", "batch layout: packed or padded")
+      .option("cell", "rnn", "recurrent cell: rnn, lstm or gru")
+      .option("layers", "1", "stacked recurrent layers")
+      .flag("bidirectional", "a second direction reading each sequence backwards (outputs side by side)")
       .flag("anomaly", "find the op/timestep/row of the first NaN/Inf (slow)");
+}
+
+// The --cell/--layers/--bidirectional part of a model's configuration.
+inline void set_recurrence(const Cli& cli, SequenceModelConfig& config) {
+  config.cell = cli.str("cell");
+  config.num_layers = cli.integer("layers");
+  config.bidirectional = cli.on("bidirectional");
 }
 
 // A JSON object on one line: keys in insertion order.
