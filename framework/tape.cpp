@@ -139,7 +139,12 @@ Var<T> Tape<T>::param(Parameter<T>& p) {
                      p.shape.str());
   Node<T> n;
   n.value = p.value.data();
-  n.grad = p.grad.data();
+  if (store_grads_) {
+    n.grad = p.grad.data();
+  } else {
+    n.grad = grads_.alloc(p.value.size());
+    std::fill_n(n.grad, p.value.size(), T(0));
+  }
   n.shape = p.shape;
   n.kind = OpKind::Param;
   n.requires_grad = grad_enabled_;

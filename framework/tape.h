@@ -147,6 +147,13 @@ class Tape {
   bool grad_enabled() const { return grad_enabled_; }
   void set_grad_enabled(bool on) { grad_enabled_ = on; }
 
+  // ---- where parameter gradients go. On (the default), into each parameter's store, accumulating;
+  // off, into a buffer on this tape (Node::grad of the parameter's node), so a backward leaves
+  // the store untouched: for probes (the memory estimator measures a step this way). Set it
+  // before the recording; clear() keeps it.
+  void set_store_grads(bool on) { store_grads_ = on; }
+  bool store_grads() const { return store_grads_; }
+
   // ---- fused forwards (on by default). Off, models record op by op, every value kept: for
   // anomaly mode, which scans every value.
   void set_fusion(bool on) { fusion_ = on; }
@@ -232,6 +239,7 @@ class Tape {
   bool grad_enabled_ = true;
   bool retain_all_ = false;
   bool fusion_ = true;
+  bool store_grads_ = true;
   size_t peak_bytes_ = 0;
 };
 

@@ -56,7 +56,6 @@ SequenceProblem<T> classifier_problem(SequenceClassifier<T>& model, const Sequen
     Var<T> h = gather_rows(finals, unsorted);  // back to the batch's order
     return cross_entropy(bias_add(matmul(h, tape.param(*W)), tape.param(*b)), labels);
   };
-  p.cost = classifier_cost(model.config().hidden_dim, model.config().num_classes);
   return p;
 }
 
@@ -80,7 +79,6 @@ SequenceProblem<T> tagger_problem(SequenceTagger<T>& model, const SequenceBatch<
     return cross_entropy(bias_add(matmul(h, tape.param(*W)), tape.param(*b)), (*targets)[static_cast<size_t>(t)]);
   };
   p.step_counts = info.batch_sizes;
-  p.cost = tagger_cost(model.config().num_classes);
   return p;
 }
 

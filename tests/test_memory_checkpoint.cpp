@@ -56,8 +56,11 @@ Data<T> make_data(const std::vector<int64_t>& lengths, bool dense, uint64_t seed
   return d;
 }
 
-SequenceModelConfig model_config(bool dense, const std::string& act) {
+SequenceModelConfig model_config(bool dense, const std::string& act, const std::string& cell = "rnn",
+                                 int64_t layers = 1) {
   SequenceModelConfig c;
+  c.cell = cell;
+  c.num_layers = layers;
   if (dense) {
     c.input_dim = kFeat;
   } else {
@@ -141,21 +144,22 @@ void check_problem(Model& model, ParameterStore<T>& store, const SequenceProblem
 }
 
 template <class T>
-void check_all(const std::vector<int64_t>& lengths, bool dense, const std::string& act, uint64_t seed) {
-  const std::string what = std::string(dense ? "dense" : "ids") + ", " + act + ", lengths " +
+void check_all(const std::vector<int64_t>& lengths, bool dense, const std::string& act, uint64_t seed,
+               const std::string& cell = "rnn", int64_t layers = 1) {
+  const std::string what = cell + " x" + std::to_string(layers) + ", " + std::string(dense ? "dense" : "ids") + ", " + act + ", lengths " +
                            std::to_string(lengths.size()) + " x up to " +
                            std::to_string(*std::max_element(lengths.begin(), lengths.end()));
   Data<T> d = make_data<T>(lengths, dense, seed);
   {
     ParameterStore<T> store;
     Rng rng(seed + 1);
-    SequenceClassifier<T> model(store, model_config(dense, act), rng);
+    SequenceClassifier<T> model(store, model_config(dense, act, cell, layers), rng);
     check_problem(model, store, classifier_problem(model, d.batch, d.labels), "classifier, " + what);
   }
   {
     ParameterStore<T> store;
     Rng rng(seed + 2);
-    SequenceTagger<T> model(store, model_config(dense, act), rng);
+    SequenceTagger<T> model(store, model_config(dense, act, cell, layers), rng);
     check_problem(model, store, tagger_problem(model, d.batch, d.tags), "tagger, " + what);
   }
 }
@@ -192,6 +196,17 @@ TEST_CASE("checkpointed BPTT equals full BPTT bitwise: packed batches of differe
   }
 }
 
+TEST_CASE("checkpointed BPTT equals full BPTT bitwise for every cell and stacked layers; plans exact to the byte",
+          "[memory][cells]") {
+  for (const char* cell : {"lstm", "gru"})
+    for (int64_t layers : {1, 2}) {
+      check_all<float>({11, 11, 11}, true, "tanh", 70, cell, layers);
+      check_all<double>({13, 4, 9, 1, 13}, true, "tanh", 71, cell, layers);
+      check_all<float>({8, 2, 11, 6}, false, "tanh", 72, cell, layers);
+    }
+  check_all<float>({9, 3, 9, 5}, true, "relu", 73, "rnn", 2);
+}
+
 TEST_CASE("checkpointed BPTT equals full BPTT bitwise: a given h0, and step and final losses together", "[memory]") {
   Data<double> d = make_data<double>({10, 6, 10, 3}, true, 60);
   ParameterStore<double> store;
@@ -205,11 +220,37 @@ TEST_CASE("checkpointed BPTT equals full BPTT bitwise: a given h0, and step and 
   p.final_loss = [W, b, unsorted = info.unsorted_indices, labels = d.labels](Tape<double>& t, const Var<double>& f) {
     return cross_entropy(bias_add(matmul(gather_rows(f, unsorted), t.param(*W)), t.param(*b)), labels);
   };
-  p.cost.final = classifier_cost(kHidden, kClasses).final;
   Rng h0rng(62);
   p.h0.resize(static_cast<size_t>(4 * kHidden));
   for (double& v : p.h0) v = h0rng.uniform() - 0.5;
   check_problem(model, store, p, "tagger + classifier losses, given h0");
+}
+
+TEST_CASE("the stepwise form agrees with SequenceRunner::forward for every cell and 2 layers", "[memory][cells]") {
+  Data<double> d = make_data<double>({7, 3, 7, 5}, true, 35);
+  for (const char* cell : {"rnn", "lstm", "gru"})
+    for (int64_t layers : {1, 2}) {
+      INFO(cell << " x" << layers);
+      ParameterStore<double> store;
+      Rng rng(36);
+      SequenceTagger<double> model(store, model_config(true, "tanh", cell, layers), rng);
+      Tape<double> tape;
+      Var<double> stock = model.loss(tape, model.forward(tape, d.batch), d.tags);
+      tape.backward(stock);
+      const double stock_loss = stock.item();
+      const auto want = grads_of(store);
+      store.zero_grad();
+      tape.clear();
+      Var<double> mine = record_full(tape, tagger_problem(model, d.batch, d.tags));
+      tape.backward(mine);
+      CHECK(mine.item() == Approx(stock_loss).epsilon(1e-12));
+      const auto got = grads_of(store);
+      double worst = 0;
+      for (size_t k = 0; k < got.size(); ++k)
+        for (size_t i = 0; i < got[k].size(); ++i)
+          worst = std::max(worst, std::abs(got[k][i] - want[k][i]) / (1 + std::abs(want[k][i])));
+      CHECK(worst < 1e-12);
+    }
 }
 
 TEST_CASE("the stepwise reference agrees with the models' own forward and loss", "[memory]") {

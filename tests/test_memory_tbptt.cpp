@@ -41,8 +41,10 @@ std::vector<int64_t> random_ints(size_t n, uint64_t seed) {
   return v;
 }
 
-SequenceModelConfig cfg(const char* act = "tanh") {
+SequenceModelConfig cfg(const char* act = "tanh", const char* cell = "rnn", int64_t layers = 1) {
   SequenceModelConfig c;
+  c.cell = cell;
+  c.num_layers = layers;
   c.input_dim = kFeat;
   c.hidden_dim = kHidden;
   c.num_classes = kClasses;
@@ -114,6 +116,41 @@ TEST_CASE("TBPTT with one window covering the sequence is full BPTT, bitwise", "
       }
     }
   }
+}
+
+TEST_CASE("TBPTT with one window covering the sequence is full BPTT, bitwise, for every cell", "[memory][cells]") {
+  const SequenceBatch<float> b = make_batch({9, 4, 9, 2, 7}, 11);
+  for (const char* cell : {"lstm", "gru"})
+    for (int64_t layers : {1, 2}) {
+      INFO(cell << " x" << layers);
+      ParameterStore<float> store;
+      Rng rng(12);
+      SequenceTagger<float> tag(store, cfg("tanh", cell, layers), rng);
+      const SequenceProblem<float> p = tagger_problem(tag, b, random_ints(45, 13));
+      Tape<float> tape;
+      Var<float> full = record_full(tape, p);
+      tape.backward(full);
+      const float full_loss = full.item();
+      const auto want = grads_of(store);
+      TruncatedBPTT<float> tb(p, {50, 0});
+      store.zero_grad();
+      Var<float> loss = tb.record_window(tape);
+      tape.backward(loss);
+      CHECK(std::memcmp(&full_loss, &loss.data()[0], sizeof(float)) == 0);
+      CHECK(same_bits(grads_of(store), want));
+      CHECK(any_nonzero(want));
+    }
+}
+
+TEST_CASE("TBPTT and checkpointing refuse a bidirectional model, saying why", "[memory][cells]") {
+  const SequenceBatch<float> b = make_batch({5, 3}, 14);
+  SequenceModelConfig c = cfg("tanh", "lstm", 1);
+  c.bidirectional = true;
+  ParameterStore<float> store;
+  Rng rng(15);
+  SequenceTagger<float> tag(store, c, rng);
+  CHECK_THROWS_WITH(tagger_problem(tag, b, random_ints(10, 16)),
+                    Catch::Contains("bidirectional") && Catch::Contains("full BPTT"));
 }
 
 TEST_CASE("TBPTT carries the state: window 2's hidden states are the full forward's", "[memory]") {

@@ -22,7 +22,7 @@ RunStats CheckpointedBPTT<T>::run(Tape<T>& tape, const SequenceProblem<T>& p, co
   if (plan.steps() != Tn)
     throw UsageError("CheckpointedBPTT: the plan is for " + std::to_string(plan.steps()) + " steps, the problem has " +
                      std::to_string(Tn));
-  const MemoryModel model = memory_model(p);
+  const MemoryModel model = memory_model(p, /*measure=*/false);  // sizes only: the host buffers
   // The plan's bytes are exact for a tape that keeps one gradient buffer per node until clear();
   // recycling lowers the peak below the plan. The caller's setting comes back afterwards.
   // The model counts the fused recurrence's allocations: fusion on for the run (anomaly mode

@@ -1,6 +1,9 @@
 #include "framework/memory/cost_model.h"
 
 #include <algorithm>
+#include <string>
+
+#include "framework/error.h"
 
 namespace reel::memory {
 
@@ -57,47 +60,69 @@ void add_loss(const MemoryModel& m, Bytes& b, const std::vector<Alloc>& allocs, 
 }
 }  // namespace
 
-Bytes MemoryModel::recorded_step(int64_t t, bool prev_grad) const {
+// The vanilla RNN's step (MemoryModel::dense): x_t; the fused recurrence (rnn_cell, on a tape with
+// fusion on) keeps x·W_xh and h_t, and gradients for x·W_xh, h·W_hh, add, bias_add (z) and h_t
+// (z's scratch is the scope's); slices of h_{t-1} and the finals piece are views; then the loss.
+static Bytes vanilla_step(const MemoryModel& m, int64_t t) {
   Bytes b;
-  const int64_t bt = rows(t), d = hidden, next = next_rows(t);
-  (void)prev_grad;  // slice_rows of h_{t-1} (when the batch shrinks) is a view of it: no bytes
-  add(*this, b, bt * input_dim, input_grad);  // x_t
-  // The fused recurrence (rnn_cell, on a tape with fusion on): values x·W_xh and h_t; gradients
-  // for x·W_xh, h·W_hh, add, bias_add (z) and h_t. z's scratch is the scope's (scope()).
-  for (int i = 0; i < 2; ++i) add(*this, b, bt * d, true);
-  for (int i = 0; i < 3; ++i) add_grad(*this, b, bt * d);
-  if (rnn_output > 0)
-    for (int i = 0; i < 2; ++i) add(*this, b, bt * rnn_output, loss.uses_y);  // y_t = h·W_hy + b_y
-  (void)next;  // the finals piece, rows [next, bt) of h_t, is a view too
-  if (step_loss) add_loss(*this, b, loss.step, bt);
+  const int64_t bt = m.rows(t), d = m.hidden;
+  add(m, b, bt * m.input_dim, m.input_grad);
+  for (int i = 0; i < 2; ++i) add(m, b, bt * d, true);
+  for (int i = 0; i < 3; ++i) add_grad(m, b, bt * d);
+  if (m.step_loss) add_loss(m, b, m.loss.step, bt);
   return b;
 }
 
+static const StepProbe* find_probe(const MemoryModel& m, int64_t rows) {
+  for (const StepProbe& p : m.probes)
+    if (p.rows == rows) return &p;
+  if (!m.probes.empty())
+    throw UsageError("MemoryModel: no measured step for " + std::to_string(rows) + " rows (the model was measured for another batch)");
+  return nullptr;
+}
+
+Bytes MemoryModel::recorded_step(int64_t t, bool prev_grad, bool state_grad, bool output_grad) const {
+  if (const StepProbe* p = find_probe(*this, rows(t))) return p->recorded[prev_grad][state_grad][output_grad];
+  return vanilla_step(*this, t);
+}
+
 size_t MemoryModel::advance_step(int64_t t) const {
+  if (const StepProbe* p = find_probe(*this, rows(t))) return p->advance;
   Bytes b;
   const int64_t bt = rows(t), d = hidden;  // (slicing the state when the batch shrinks: a view)
   add(*this, b, bt * input_dim, false);
   for (int i = 0; i < 2; ++i) add(*this, b, bt * d, false);  // x·W_xh, h_t (z's scratch: once per chunk)
-  if (rnn_output > 0)
-    for (int i = 0; i < 2; ++i) add(*this, b, bt * rnn_output, false);
   return b.values;
+}
+
+size_t MemoryModel::scope_overhead(int64_t t) const {
+  const size_t state = alloc(rows_into(t) * hidden);
+  if (t >= steps()) return state;
+  if (const StepProbe* p = find_probe(*this, rows(t))) return state + p->scope_scratch;
+  return state + alloc(rows(t) * hidden);  // the fused recurrence's z scratch
 }
 
 int64_t MemoryModel::loss_terms(int64_t begin, int64_t end) const { return step_loss ? end - begin : 0; }
 
 Bytes MemoryModel::scope(int64_t begin, int64_t end, bool start_grad, bool with_final, bool root,
-                         int64_t root_terms) const {
+                         int64_t root_terms, bool end_seeded) const {
   Bytes b;
-  add(*this, b, rows_into(begin) * hidden, start_grad);  // the leaf
-  if (begin < steps()) add(*this, b, rows(begin) * hidden, false);  // the fused recurrence's z scratch
-  for (int64_t t = begin; t < end; ++t) b += recorded_step(t, t > begin || start_grad);
+  const size_t leaf = alloc(rows_into(begin) * hidden);
+  b.values += scope_overhead(begin);  // the leaf and the model's scratch
+  if (start_grad) b.grads += leaf;
+  for (int64_t t = begin; t < end; ++t) {
+    const bool out_grad = step_loss || (final_loss && next_rows(t) < rows(t));
+    b += recorded_step(t, t > begin || start_grad, t + 1 < end || end_seeded, out_grad);
+  }
   if (with_final && final_loss) {
+    const int64_t o = output_width();
     int64_t pieces = 0;
     for (int64_t t = begin; t < end; ++t) pieces += next_rows(t) < rows(t);
     const bool before = begin > 0 && rows(begin) < batch();  // sequences that ended before the scope
-    if (before) add(*this, b, (batch() - rows(begin)) * hidden, false);
-    if (pieces + before > 1) add(*this, b, batch() * hidden, true);  // concat_rows
-    add_loss(*this, b, loss.final, batch());
+    if (before) add(*this, b, (batch() - rows(begin)) * o, false);
+    if (pieces + before > 1) add(*this, b, batch() * o, true);  // concat_rows
+    if (final_measured) b += final_bytes;
+    else add_loss(*this, b, loss.final, batch());
   }
   if (root) {
     add(*this, b, root_terms, false);  // the weights
@@ -113,8 +138,9 @@ size_t MemoryModel::full_bptt() const {
 size_t MemoryModel::head_tape() const {
   if (!final_loss) return 0;
   Bytes b;
-  add(*this, b, batch() * hidden, true);
-  add_loss(*this, b, loss.final, batch());
+  add(*this, b, batch() * output_width(), true);
+  if (final_measured) b += final_bytes;
+  else add_loss(*this, b, loss.final, batch());
   add(*this, b, 1, false);
   add(*this, b, 1, true);
   return b.total();
@@ -125,7 +151,8 @@ size_t MemoryModel::snapshot(int64_t t) const { return static_cast<size_t>(rows_
 size_t MemoryModel::host_buffers() const {
   // current state, incoming gradient, finals and their gradients, per-step loss values
   const size_t state = static_cast<size_t>(batch() * hidden) * elem;
-  return 2 * state + (final_loss ? 2 * state : 0) + static_cast<size_t>(steps()) * elem;
+  const size_t finals = static_cast<size_t>(batch() * output_width()) * elem;
+  return 2 * state + (final_loss ? 2 * finals : 0) + static_cast<size_t>(steps()) * elem;
 }
 
 size_t hidden_state_bytes(int64_t batch, int64_t steps, int64_t hidden, size_t elem) {

@@ -161,7 +161,7 @@ void simulate(const MemoryModel& m, Plan& plan) {
         // a chunk at a time: the state copied in, then the chunk's steps' values
         auto c = std::upper_bound(plan.bounds.begin(), plan.bounds.end(), a.begin) - 1;
         for (; *c < a.end; ++c) {
-          size_t values = m.alloc(m.rows_into(*c) * m.hidden) + m.alloc(m.rows(*c) * m.hidden);  // state, z scratch
+          size_t values = m.scope_overhead(*c);  // the state copied in, the model's scratch
           for (int64_t t = *c; t < *(c + 1); ++t) {
             values += m.advance_step(t);
             plan.recomputed_rows += m.rows(t);
@@ -187,9 +187,9 @@ void simulate(const MemoryModel& m, Plan& plan) {
         bool pieces = false;
         for (int64_t t = a.begin; t < a.end && m.final_loss; ++t) pieces = pieces || m.next_rows(t) < m.rows(t);
         const bool root = terms > 0 || a.end < T || pieces;
-        const Bytes s = m.scope(a.begin, a.end, a.begin > 0, false, root, terms);
+        const Bytes s = m.scope(a.begin, a.end, a.begin > 0, false, root, terms, a.end < T);
         if (a.end == T && m.final_loss) {  // the loss head runs while the last chunk's values are held
-          const Bytes s0 = m.scope(a.begin, a.end, a.begin > 0, false, false, 0);
+          const Bytes s0 = m.scope(a.begin, a.end, a.begin > 0, false, false, 0, a.end < T);
           plan.tape_peak_bytes = std::max(plan.tape_peak_bytes, m.head_tape());
           plan.peak_bytes = std::max(plan.peak_bytes, stack_bytes + host + s0.values + m.head_tape());
         }

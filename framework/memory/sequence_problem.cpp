@@ -161,17 +161,104 @@ Var<T> record_full(Tape<T>& tape, const SequenceProblem<T>& p) {
   return scope_root(p, sc, final_term, {}, count_in(p, 0, p.steps()));
 }
 
+namespace {
+
+// Gradient buffers of nodes [n0, n1) after a backward: one per node that received a gradient,
+// except views (they alias their parent's) and parameters (their store's).
 template <class T>
-MemoryModel memory_model(const SequenceProblem<T>& p) {
+size_t grad_bytes(const Tape<T>& tape, const MemoryModel& m, size_t n0, size_t n1) {
+  size_t g = 0;
+  for (size_t id = n0; id < n1; ++id) {
+    const Node<T>& n = tape.node(static_cast<int32_t>(id));
+    if (n.grad && !n.is_param && n.alias_of < 0) g += m.alloc(n.shape.size());
+  }
+  return g;
+}
+
+// Step t recorded on a probe tape from a leaf state; backward seeded as a real run would seed it.
+template <class T>
+Bytes probe_recorded(const SequenceProblem<T>& p, const MemoryModel& m, int64_t t, bool prev_grad, bool state_grad,
+                     bool output_grad, size_t* scope_scratch) {
+  Tape<T> tape;
+  tape.set_retain_grads(true);
+  tape.set_store_grads(false);  // the probe's backward must not touch the parameters' gradients
+  Var<T> prev = tape.zeros(Shape{p.rows_into(t), p.state_dim()}, prev_grad);
+  Scope<T> sc;
+  const size_t s0 = tape.stats().value_bytes;
+  p.model->begin_scope(tape, p.batch_sizes[static_cast<size_t>(t)], sc.scratch);
+  const size_t v0 = tape.stats().value_bytes, n0 = tape.num_nodes();
+  if (scope_scratch) *scope_scratch = v0 - s0;
+  Var<T> state = record_step(tape, p, t, prev, sc, true);
+  const size_t v1 = tape.stats().value_bytes, n1 = tape.num_nodes();
+  std::vector<T> ones(static_cast<size_t>(std::max(state.size(), sc.out.back().size())), T(1));
+  std::vector<Seed<T>> seeds;
+  if (state_grad && state.requires_grad()) seeds.push_back({state, ones.data()});
+  if (output_grad && sc.out.back().requires_grad()) seeds.push_back({sc.out.back(), ones.data()});
+  std::vector<T> weights(sc.terms.size(), T(1));
+  if (!sc.terms.empty() || !seeds.empty()) {
+    Var<T> root = seeded_sum(sc.terms, weights, seeds);
+    if (root.requires_grad()) tape.backward(root);
+  }
+  return {v1 - v0, grad_bytes(tape, m, n0, n1)};
+}
+
+template <class T>
+size_t probe_advance(const SequenceProblem<T>& p, int64_t t) {
+  Tape<T> tape;
+  NoGradGuard<T> no_grad(tape);
+  Var<T> prev = tape.zeros(Shape{p.rows_into(t), p.state_dim()});
+  Scope<T> sc;
+  p.model->begin_scope(tape, p.batch_sizes[static_cast<size_t>(t)], sc.scratch);
+  const size_t v0 = tape.stats().value_bytes;
+  record_step(tape, p, t, prev, sc, false);
+  return tape.stats().value_bytes - v0;
+}
+
+template <class T>
+Bytes probe_final(const SequenceProblem<T>& p, const MemoryModel& m) {
+  Tape<T> tape;
+  tape.set_retain_grads(true);
+  tape.set_store_grads(false);
+  Var<T> leaf = tape.zeros(Shape{p.batch(), p.output_dim()}, true);
+  const size_t v0 = tape.stats().value_bytes, n0 = tape.num_nodes();
+  Var<T> loss = p.final_loss(tape, leaf);
+  const size_t v1 = tape.stats().value_bytes, n1 = tape.num_nodes();
+  if (loss.requires_grad()) tape.backward(seeded_sum<T>({loss}, {T(1)}));
+  return {v1 - v0, grad_bytes(tape, m, n0, n1)};
+}
+
+}  // namespace
+
+template <class T>
+MemoryModel memory_model(const SequenceProblem<T>& p, bool measure) {
+  p.validate("memory_model");
   MemoryModel m;
   m.batch_sizes = p.batch_sizes;
-  m.input_dim = p.model ? p.model->input_dim() : 0;
+  m.input_dim = p.model->input_dim();
   m.input_grad = p.input_grad;
   m.hidden = p.state_dim();
+  m.output = p.output_dim();
   m.elem = sizeof(T);
   m.step_loss = static_cast<bool>(p.step_loss);
   m.final_loss = static_cast<bool>(p.final_loss);
-  m.loss = p.cost;
+  if (!measure) return m;
+  // One probe per distinct row count, at its first step (fusion on, as the strategies run).
+  for (int64_t t = 0; t < p.steps(); ++t) {
+    const int64_t rows = p.batch_sizes[static_cast<size_t>(t)];
+    if (!m.probes.empty() && m.probes.back().rows == rows) continue;  // rows never grow back
+    StepProbe probe;
+    probe.rows = rows;
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 2; ++b)
+        for (int c = 0; c < 2; ++c)
+          probe.recorded[a][b][c] = probe_recorded(p, m, t, a, b, c, a + b + c == 0 ? &probe.scope_scratch : nullptr);
+    probe.advance = probe_advance(p, t);
+    m.probes.push_back(probe);
+  }
+  if (p.final_loss) {
+    m.final_measured = true;
+    m.final_bytes = probe_final(p, m);
+  }
   return m;
 }
 
@@ -234,7 +321,7 @@ std::function<Var<T>(Tape<T>&, int64_t)> packed_embedding_input(Parameter<T>& we
   template Var<T> scope_root(const SequenceProblem<T>&, const Scope<T>&, const Var<T>&,                           \
                              const std::vector<Seed<T>>&, int64_t);                                               \
   template Var<T> record_full(Tape<T>&, const SequenceProblem<T>&);                                               \
-  template MemoryModel memory_model(const SequenceProblem<T>&);                                                   \
+  template MemoryModel memory_model(const SequenceProblem<T>&, bool);                                                   \
   template std::function<Var<T>(Tape<T>&, int64_t)> packed_dense_input(std::shared_ptr<const std::vector<T>>,     \
                                                                        int64_t, const std::vector<int64_t>&);     \
   template std::function<Var<T>(Tape<T>&, int64_t)> padded_dense_input(std::shared_ptr<const std::vector<T>>,     \

@@ -44,7 +44,6 @@ struct SequenceProblem {
   // at its own last step, longest sequence first.
   std::function<Var<T>(Tape<T>&, const Var<T>& finals)> final_loss;
   std::vector<T> h0;  // the initial state (batch_sizes[0], state_dim); empty: zeros
-  LossCost cost;      // what the loss records, for the dry-run estimator (framework/memory/cost_model.h)
 
   int64_t steps() const { return static_cast<int64_t>(batch_sizes.size()); }
   int64_t batch() const { return batch_sizes.empty() ? 0 : batch_sizes[0]; }
@@ -122,9 +121,11 @@ std::function<Var<T>(Tape<T>&, int64_t)> packed_embedding_input(Parameter<T>& we
 }  // namespace reel::memory
 
 namespace reel::memory {
-// The dry-run model of a problem (its model's sizes, batch sizes and declared loss cost).
+// The dry-run model of a problem: its sizes, and the bytes of its steps and losses measured on
+// probe tapes, one step per distinct row count (framework/memory/cost_model.h).
+// measure = false: only the sizes (what host_buffers() and snapshot() need), no probe.
 template <class T>
-MemoryModel memory_model(const SequenceProblem<T>& p);
+MemoryModel memory_model(const SequenceProblem<T>& p, bool measure = true);
 // Σ step_counts over [begin, end) (0 without a step loss).
 template <class T>
 int64_t count_in(const SequenceProblem<T>& p, int64_t begin, int64_t end);
