@@ -1,6 +1,7 @@
 // memory_report: what backpropagation through time keeps alive, and what checkpointing saves.
 //
-// For each T (default 100, 500, 1000, 5000) at B=32, hidden 512, on the adding problem:
+// For each T (default 100, 500, 1000, 5000) at B=32, hidden 512, on the adding problem, with any
+// cell (--cell rnn|lstm|gru; the dry-run estimate measures the cell's steps, nothing is written for it):
 //   predicted   B·T·d·4 (hidden states alone) and twice that (with pre-activations), the textbook
 //               figures;
 //   full        full BPTT (memory::record_full) on a tape that keeps every gradient until clear()
@@ -8,7 +9,7 @@
 //               estimate, the bytes its records declare saved, per op kind;
 //   recycled    the same on a default tape, which recycles each gradient buffer once its op's
 //               backward has run (gradients bitwise equal to full's);
-//   stock       the same loss through VanillaRNN::forward_sequence (one input GEMM over all steps);
+//   stock       the same loss through SequenceRunner::forward (one input GEMM over all steps);
 //   checkpointed  uniform segments of k = ⌈√T⌉;
 //   budget      memory::plan_for_budget(full / --budget-div): plan, stored states, recomputed steps;
 // each with the process's peak RSS (VmHWM): every mode runs in its own forked child, which resets
@@ -43,6 +44,7 @@ struct Config {
   int64_t batch, hidden;
   size_t budget_div;
   uint64_t seed;
+  std::string cell;
 };
 
 double cpu_ms() {
@@ -66,7 +68,7 @@ uint64_t grad_hash(ParameterStore<float>& store) {
 std::string run_mode(const Config& c, int64_t Tn, const std::string& mode) {
   Rng rng(c.seed);
   ParameterStore<float> store;
-  AddingModel<float> model(store, c.hidden, "tanh", rng);
+  AddingModel<float> model(store, c.hidden, "tanh", rng, false, c.cell);
   const AddingBatch<float> batch = make_adding_batch<float>(c.batch, Tn, rng);
   const SequenceProblem<float> p = model.problem(batch);
   const MemoryModel mm = memory_model(p);
@@ -201,24 +203,30 @@ int main(int argc, char** argv) {
       .option("budget-div", "50", "budget mode: full BPTT's bytes divided by this")
       .option("threads", "1", "BLAS threads")
       .option("seed", "1", "random seed")
+      .option("cell", "rnn", "recurrent cell: rnn, lstm or gru")
       .flag("no-stock", "skip the forward_sequence baseline")
       .flag("quick", "B=4, hidden 32, T in {20, 50}, budget 1/5: well under a second, for CI");
   return examples::run_main(cli, argc, argv, [&] {
     const bool quick = cli.on("quick");
     Config c{quick ? 4 : cli.integer("batch"), quick ? 32 : cli.integer("hidden"),
              static_cast<size_t>(std::max<int64_t>(1, quick && !cli.given("budget-div") ? 5 : cli.integer("budget-div"))),
-             static_cast<uint64_t>(cli.integer("seed"))};
+             static_cast<uint64_t>(cli.integer("seed")), cli.str("cell")};
     const std::vector<int64_t> lengths = quick ? std::vector<int64_t>{20, 50} : parse_list(cli.str("steps"));
     std::vector<std::string> modes{"full", "recycled", "checkpointed", "budget"};
     if (!cli.on("no-stock")) modes.insert(modes.begin() + 1, "stock");
     std::string rows;
     for (int64_t Tn : lengths) {
-      std::string row = "\"T\":" + std::to_string(Tn) + ",\"batch\":" + std::to_string(c.batch) + ",\"hidden\":" +
+      std::string row = "\"cell\":\"" + c.cell + "\",\"T\":" + std::to_string(Tn) + ",\"batch\":" + std::to_string(c.batch) + ",\"hidden\":" +
                         std::to_string(c.hidden) +
                         ",\"predicted_hidden_bytes\":" + std::to_string(hidden_state_bytes(c.batch, Tn, c.hidden)) +
                         ",\"predicted_preact_bytes\":" + std::to_string(with_preactivation_bytes(c.batch, Tn, c.hidden));
       for (const std::string& m : modes) row += "," + in_child([&] { return run_mode(c, Tn, m); });
-      const MemoryModel mm = MemoryModel::dense(c.batch, Tn, 2, c.hidden, regression_cost(1), false, true);
+      const MemoryModel mm = [&] {  // measured on the model itself: a few probe steps
+        Rng rng(c.seed);
+        ParameterStore<float> store;
+        AddingModel<float> model(store, c.hidden, "tanh", rng, false, c.cell);
+        return memory_model(model.problem(make_adding_batch<float>(c.batch, Tn, rng)));
+      }();
       row += ",\"k\":" + std::to_string(default_segment(Tn)) +
              ",\"budget_bytes\":" + std::to_string(mm.full_bptt() / c.budget_div);
       // Every mode that ran (the budget has none when no plan fits) against full BPTT's gradients.
@@ -227,10 +235,10 @@ int main(int argc, char** argv) {
         if (!field(row, m).empty()) equal = equal && field(row, m) == field(row, "full_grad_hash");
       row += std::string(",\"grads_bitwise_equal\":") + (equal ? "true" : "false");
       const double full_b = num(row, "full_bytes"), ck_b = num(row, "checkpointed_bytes");
-      spdlog::info("T={:>5}: predicted h {:>8.1f} MB, +preact {:>8.1f} MB | full {:>8.1f} MB ({:.0f} ms, RSS {:.0f} MB) | "
+      spdlog::info("{} T={:>5}: predicted h {:>8.1f} MB, +preact {:>8.1f} MB | full {:>8.1f} MB ({:.0f} ms, RSS {:.0f} MB) | "
                    "recycled {:>8.1f} MB ({:.0f} ms) | checkpointed {:>6.1f} MB = 1/{:.0f} ({:.0f} ms, RSS {:.0f} MB) | budget {:.1f} MB: {} peak {:.1f} MB "
                    "({:.0f} ms) | grads equal: {}",
-                   Tn, hidden_state_bytes(c.batch, Tn, c.hidden) / 1e6,
+                   c.cell, Tn, hidden_state_bytes(c.batch, Tn, c.hidden) / 1e6,
                    with_preactivation_bytes(c.batch, Tn, c.hidden) / 1e6, full_b / 1e6,
                    num(row, "full_ms"), num(row, "full_rss_bytes") / 1e6, num(row, "recycled_bytes") / 1e6,
                    num(row, "recycled_ms"), ck_b / 1e6,
