@@ -35,6 +35,16 @@ template <class T> Var<T> sigmoid(const Var<T>& x);                    // y = 1 
 template <class T>
 Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, OpKind act,
                 T* z_buffer = nullptr, T* h_out = nullptr, bool defer_weight_grad = false);
+// One LSTM step (PyTorch's gate order i, f, g, o) in one pass, recorded as the composed ops in
+// their order — matmul(h_prev, W), add(xp, ·), four slice_cols, sigmoid/sigmoid/tanh/sigmoid,
+// mul(f, c_prev), mul(i, g), add, tanh, mul(o, ·) — each with its own backward, so the graph and
+// the gradients are the composed ones. gates = xp + h_prev·W is written once into gates_buffer
+// (B·4d, reusable from step to step; default: fresh tape storage) with the GEMM accumulating into
+// it; the matmul, add, slice and the two inner mul nodes keep no value. Returns {h, c}.
+// xp (B, 4d): x·W_xh + b, rows of the input projection; h_prev, c_prev (B, d); W (d, 4d).
+template <class T>
+std::vector<Var<T>> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
+                              T* gates_buffer = nullptr);
 // P = X·W_xh for time-major X (T, B, n): the input projection of every step, one GEMM. Its backward
 // also accumulates W_hh's gradient over the whole sequence in one GEMM, dW_hh += Σ_t h_{t-1}ᵀ·dP_t,
 // for a recurrence whose step t is rnn_cell(P_t, h_{t-1}, W_hh, ..., h_out = H + t·B·d,

@@ -80,7 +80,8 @@ class Cell {
   }
 
   // Elements of scratch a step may reuse from one step to the next when ctx->buffer[0] holds that
-  // many (tape storage) for `rows` rows; 0: none. The stepwise form (memory strategies) lends it.
+  // many (tape storage) for `rows` rows; 0: none. Unrolls (with the tape's fusion on) and the
+  // stepwise form of memory strategies lend it.
   virtual size_t step_scratch(int64_t rows) const {
     (void)rows;
     return 0;

@@ -28,13 +28,25 @@ class LSTMCell : public Cell<T> {
 
   int state_size() const override { return 2; }
   int64_t projection_dim() const override { return 4 * this->hidden_dim(); }
+  size_t step_scratch(int64_t rows) const override { return static_cast<size_t>(rows * 4 * this->hidden_dim()); }
 
   Var<T> project(Tape<T>& tape, const Var<T>& X) const override {
     return bias_add(matmul(X, tape.param(W_xh)), tape.param(b_h));
   }
 
-  CellState<T> step(Tape<T>& tape, const Var<T>& xp_t, const CellState<T>& prev, UnrollContext<T>*) const override {
+  CellState<T> step(Tape<T>& tape, const Var<T>& xp_t, const CellState<T>& prev, UnrollContext<T>* ctx) const override {
     if (prev.size() != 2) throw UsageError("LSTM cell: the state holds two tensors (h, c), got " + std::to_string(prev.size()));
+    if (tape.fusion()) {  // one pass, the same records as below (framework/ops/fused_lstm.cpp)
+      CellState<T> s = lstm_cell(xp_t, prev[0], prev[1], tape.param(W_hh), ctx ? ctx->buffer[0] : nullptr);
+      tape.set_role(s[0], "h");
+      tape.set_role(s[1], "c");
+      return s;
+    }
+    return step_composed(tape, xp_t, prev);
+  }
+
+  // The step op by op, every value kept.
+  CellState<T> step_composed(Tape<T>& tape, const Var<T>& xp_t, const CellState<T>& prev) const {
     const int64_t d = this->hidden_dim();
     Var<T> gates = add(xp_t, matmul(prev[0], tape.param(W_hh)));
     Var<T> i = sigmoid(slice_cols(gates, 0, d));

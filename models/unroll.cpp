@@ -50,6 +50,8 @@ Unrolled<T> unroll_dense(Tape<T>& tape, const Cell<T>& cell, const Var<T>& Xt, c
   ctx.steps = Tn;
   ctx.batch = B;
   ctx.dense = true;
+  if (tape.fusion())
+    if (const size_t n = cell.step_scratch(B)) ctx.buffer[0] = tape.scratch(n);  // shared by the steps
   Var<T> xp = reshape(cell.begin_unroll(tape, Xt, s0, ctx), Shape{Tn * B, G});
   Unrolled<T> out;
   out.states.reserve(static_cast<size_t>(Tn));
@@ -80,6 +82,8 @@ Unrolled<T> unroll_packed(Tape<T>& tape, const Cell<T>& cell, const Var<T>& X, c
   ctx.steps = Tn;
   ctx.batch = B;
   ctx.dense = false;
+  if (tape.fusion())
+    if (const size_t n = cell.step_scratch(B)) ctx.buffer[0] = tape.scratch(n);  // rows never exceed B
   Var<T> xp = cell.begin_unroll(tape, X, s0, ctx);
   Unrolled<T> out;
   out.states.resize(static_cast<size_t>(Tn));

@@ -11,8 +11,13 @@ template <class T> void add_backward(Tape<T>& tape, const Record<T>& r);
 template <class T> void bias_add_backward(Tape<T>& tape, const Record<T>& r);
 template <class T> void tanh_backward(Tape<T>& tape, const Record<T>& r);
 template <class T> void relu_backward(Tape<T>& tape, const Record<T>& r);
-// The activation loops of tanh and relu (y = f(x), n elements).
+template <class T> void mul_backward(Tape<T>& tape, const Record<T>& r);
+template <class T> void sigmoid_backward(Tape<T>& tape, const Record<T>& r);
+template <class T> void slice_cols_backward(Tape<T>& tape, const Record<T>& r);
+// The activation loops of tanh and sigmoid (y = f(x), n elements; x and y must not overlap).
 void tanh_forward(const float* x, float* y, int64_t n);
 void tanh_forward(const double* x, double* y, int64_t n);
+void sigmoid_forward(const float* x, float* y, int64_t n);
+void sigmoid_forward(const double* x, double* y, int64_t n);
 
 }  // namespace reel::detail

@@ -3,9 +3,10 @@
 #include <string>
 
 #include "framework/ops.h"
+#include "framework/ops/backward.h"
 
 namespace reel {
-namespace {
+namespace detail {
 
 // y[i, j] = x[i, begin + j]: dx[i, begin + j] += dy[i, j].  aux[0] = begin
 template <class T>
@@ -21,7 +22,9 @@ void slice_cols_backward(Tape<T>& tape, const Record<T>& r) {
   }
 }
 
-}  // namespace
+template void slice_cols_backward(Tape<float>&, const Record<float>&);
+template void slice_cols_backward(Tape<double>&, const Record<double>&);
+}  // namespace detail
 
 template <class T>
 Var<T> slice_cols(const Var<T>& x, int64_t begin, int64_t end) {
@@ -39,7 +42,7 @@ Var<T> slice_cols(const Var<T>& x, int64_t begin, int64_t end) {
   T* out = y.data();
   const T* in = x.data();
   for (int64_t i = 0; i < rows; ++i) std::memcpy(out + i * w, in + i * wx + begin, static_cast<size_t>(w) * sizeof(T));
-  if (Record<T>* r = tape.record(OpKind::SliceCols, &slice_cols_backward<T>, y, {x.id()}, 0)) r->aux[0] = begin;
+  if (Record<T>* r = tape.record(OpKind::SliceCols, &detail::slice_cols_backward<T>, y, {x.id()}, 0)) r->aux[0] = begin;
   return y;
 }
 

@@ -89,18 +89,6 @@ void sub_backward(Tape<T>& tape, const Record<T>& r) {
   accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
   accumulate(tape, r.in[1], y.grad, y.shape.size(), T(-1));
 }
-// y = a ⊙ b: da += dy ⊙ b, db += dy ⊙ a
-template <class T>
-void mul_backward(Tape<T>& tape, const Record<T>& r) {
-  const Node<T>& y = tape.node(r.out);
-  const T* a = tape.value(r.in[0]);
-  const T* b = tape.value(r.in[1]);
-  const int64_t n = y.shape.size();
-  if (T* da = tape.grad(r.in[0]))
-    for (int64_t i = 0; i < n; ++i) da[i] += y.grad[i] * b[i];
-  if (T* db = tape.grad(r.in[1]))
-    for (int64_t i = 0; i < n; ++i) db[i] += y.grad[i] * a[i];
-}
 // y = c·a (c stored bitwise in extra-free aux[0])
 template <class T>
 void scale_backward(Tape<T>& tape, const Record<T>& r) {
@@ -110,12 +98,6 @@ void scale_backward(Tape<T>& tape, const Record<T>& r) {
   std::memcpy(&c, &r.aux[0], sizeof(T));
   accumulate(tape, r.in[0], y.grad, y.shape.size(), c);
 }
-// y = σ(x): dx += dy ⊙ y(1 - y)
-template <class T>
-void sigmoid_backward(Tape<T>& tape, const Record<T>& r) {
-  accumulate_unary(tape, r, [](T g, T y) { return g * y * (T(1) - y); });
-}
-
 template <class T, class F>
 Var<T> unary(const char* op, OpKind kind, typename Record<T>::Backward bw, const Var<T>& x, F f) {
   Tape<T>& tape = x.tape();
@@ -169,6 +151,24 @@ void bias_add_backward(Tape<T>& tape, const Record<T>& r) {
   if (!tape.move_grad(r.out, r.in[0])) accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
 }
 
+// y = a ⊙ b: da += dy ⊙ b, db += dy ⊙ a
+template <class T>
+void mul_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  const T* a = tape.value(r.in[0]);
+  const T* b = tape.value(r.in[1]);
+  const int64_t n = y.shape.size();
+  if (T* da = tape.grad(r.in[0]))
+    for (int64_t i = 0; i < n; ++i) da[i] += y.grad[i] * b[i];
+  if (T* db = tape.grad(r.in[1]))
+    for (int64_t i = 0; i < n; ++i) db[i] += y.grad[i] * a[i];
+}
+// y = σ(x): dx += dy ⊙ y(1 - y)
+template <class T>
+void sigmoid_backward(Tape<T>& tape, const Record<T>& r) {
+  accumulate_unary(tape, r, [](T g, T y) { return g * y * (T(1) - y); });
+}
+
 // y = tanh(x): dx += dy ⊙ (1 - y²)
 template <class T>
 void tanh_backward(Tape<T>& tape, const Record<T>& r) {
@@ -189,6 +189,16 @@ template void tanh_backward(Tape<float>&, const Record<float>&);
 template void tanh_backward(Tape<double>&, const Record<double>&);
 template void relu_backward(Tape<float>&, const Record<float>&);
 template void relu_backward(Tape<double>&, const Record<double>&);
+template void mul_backward(Tape<float>&, const Record<float>&);
+template void mul_backward(Tape<double>&, const Record<double>&);
+template void sigmoid_backward(Tape<float>&, const Record<float>&);
+template void sigmoid_backward(Tape<double>&, const Record<double>&);
+void sigmoid_forward(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+}
+void sigmoid_forward(const double* x, double* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = 1.0 / (1.0 + std::exp(-x[i]));
+}
 void tanh_forward(const float* x, float* y, int64_t n) { tanh_loop(x, y, n); }
 void tanh_forward(const double* x, double* y, int64_t n) { tanh_loop(x, y, n); }
 }  // namespace detail
@@ -204,7 +214,7 @@ Var<T> sub(const Var<T>& a, const Var<T>& b) {
 template <class T>
 Var<T> mul(const Var<T>& a, const Var<T>& b) {
   size_t saved = static_cast<size_t>(2 * a.size()) * sizeof(T);
-  return binary("mul", OpKind::Mul, &mul_backward<T>, a, b, saved, [](T x, T y) { return x * y; });
+  return binary("mul", OpKind::Mul, &detail::mul_backward<T>, a, b, saved, [](T x, T y) { return x * y; });
 }
 
 template <class T>
@@ -255,8 +265,12 @@ Var<T> relu(const Var<T>& x) {
 }
 template <class T>
 Var<T> sigmoid(const Var<T>& x) {
-  return unary("sigmoid", OpKind::Sigmoid, &sigmoid_backward<T>, x,
-               [](T v) { return T(1) / (T(1) + std::exp(-v)); });
+  Tape<T>& tape = x.tape();
+  tape.check(x, "sigmoid");
+  Var<T> y = tape.make(x.shape(), OpKind::Sigmoid, false);
+  detail::sigmoid_forward(x.data(), y.data(), x.size());
+  tape.record(OpKind::Sigmoid, &detail::sigmoid_backward<T>, y, {x.id()}, static_cast<size_t>(x.size()) * sizeof(T));
+  return y;
 }
 
 #define REEL_INSTANTIATE(T)                                        \
