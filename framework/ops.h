@@ -45,6 +45,15 @@ Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Va
 template <class T>
 std::vector<Var<T>> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
                               T* gates_buffer = nullptr);
+// One GRU step (PyTorch's r, z, n) in one pass, recorded as the composed ops in their order:
+//   mm = h_prev·W, m = mm + b; r = σ(xp_r + m_r); z = σ(xp_z + m_z); n = tanh(xp_n + r ⊙ m_n);
+//   h = n + z ⊙ (h_prev - n)
+// (matmul, bias_add, then per gate slice_cols(xp), slice_cols(m), add, act — the n gate's
+// mul(r, m_n) before its add — then sub, mul, add). m = h_prev·W + b is written once into
+// m_buffer (B·3d, reusable; default: fresh tape storage); only m_n, r, z, n, h_prev - n and h
+// keep values. xp (B, 3d): x·W_xh + b_x; h_prev (B, d); W (d, 3d); b (3d).
+template <class T>
+Var<T> gru_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, T* m_buffer = nullptr);
 // P = X·W_xh for time-major X (T, B, n): the input projection of every step, one GEMM. Its backward
 // also accumulates W_hh's gradient over the whole sequence in one GEMM, dW_hh += Σ_t h_{t-1}ᵀ·dP_t,
 // for a recurrence whose step t is rnn_cell(P_t, h_{t-1}, W_hh, ..., h_out = H + t·B·d,

@@ -28,21 +28,37 @@ class GRUCell : public Cell<T> {
   }
 
   int64_t projection_dim() const override { return 3 * this->hidden_dim(); }
+  size_t step_scratch(int64_t rows) const override { return static_cast<size_t>(rows * 3 * this->hidden_dim()); }
 
   Var<T> project(Tape<T>& tape, const Var<T>& X) const override {
     return bias_add(matmul(X, tape.param(W_xh)), tape.param(b_x));
   }
 
-  CellState<T> step(Tape<T>& tape, const Var<T>& xp_t, const CellState<T>& prev, UnrollContext<T>*) const override {
+  CellState<T> step(Tape<T>& tape, const Var<T>& xp_t, const CellState<T>& prev, UnrollContext<T>* ctx) const override {
     if (prev.size() != 1) throw UsageError("GRU cell: the state holds one tensor (h), got " + std::to_string(prev.size()));
-    const int64_t d = this->hidden_dim();
-    Var<T> m = bias_add(matmul(prev[0], tape.param(W_hh)), tape.param(b_h));
-    Var<T> r = sigmoid(add(slice_cols(xp_t, 0, d), slice_cols(m, 0, d)));
-    Var<T> z = sigmoid(add(slice_cols(xp_t, d, 2 * d), slice_cols(m, d, 2 * d)));
-    Var<T> n = tanh(add(slice_cols(xp_t, 2 * d, 3 * d), mul(r, slice_cols(m, 2 * d, 3 * d))));
-    Var<T> h = add(n, mul(z, sub(prev[0], n)));
+    Var<T> h = tape.fusion()  // one pass, the same records as step_composed (framework/ops/fused_gru.cpp)
+                   ? gru_cell(xp_t, prev[0], tape.param(W_hh), tape.param(b_h), ctx ? ctx->buffer[0] : nullptr)
+                   : step_composed(tape, xp_t, prev[0]);
     tape.set_role(h, "h");
     return {h};
+  }
+
+  // The step op by op, every value kept (named temporaries fix the record order).
+  Var<T> step_composed(Tape<T>& tape, const Var<T>& xp_t, const Var<T>& h_prev) const {
+    const int64_t d = this->hidden_dim();
+    Var<T> mm = matmul(h_prev, tape.param(W_hh));
+    Var<T> m = bias_add(mm, tape.param(b_h));
+    Var<T> gate[2];
+    for (int k = 0; k < 2; ++k) {  // r, z
+      Var<T> a = slice_cols(xp_t, k * d, (k + 1) * d);
+      Var<T> b = slice_cols(m, k * d, (k + 1) * d);
+      gate[k] = sigmoid(add(a, b));
+    }
+    Var<T> a_n = slice_cols(xp_t, 2 * d, 3 * d);
+    Var<T> m_n = slice_cols(m, 2 * d, 3 * d);
+    Var<T> n = tanh(add(a_n, mul(gate[0], m_n)));
+    Var<T> hd = sub(h_prev, n);
+    return add(n, mul(gate[1], hd));
   }
 
   Parameter<T>& W_xh;

@@ -53,7 +53,9 @@ class LSTMCell : public Cell<T> {
     Var<T> f = sigmoid(slice_cols(gates, d, 2 * d));
     Var<T> g = tanh(slice_cols(gates, 2 * d, 3 * d));
     Var<T> o = sigmoid(slice_cols(gates, 3 * d, 4 * d));
-    Var<T> c = add(mul(f, prev[1]), mul(i, g));
+    Var<T> fc = mul(f, prev[1]);  // named: the record order is fixed
+    Var<T> ig = mul(i, g);
+    Var<T> c = add(fc, ig);
     Var<T> h = mul(o, tanh(c));
     tape.set_role(h, "h");
     tape.set_role(c, "c");

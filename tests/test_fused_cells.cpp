@@ -1,4 +1,4 @@
-// The fused LSTM step against the composed ops: the same records in the same order, values and
+// The fused LSTM and GRU steps against the composed ops: the same records in the same order, values and
 // every gradient equal to 1e-12 in double (padded and packed, 2 layers, both directions), and the
 // fused op's backward against central finite differences.
 #include <catch2/catch.hpp>
@@ -78,10 +78,11 @@ double worst(const std::vector<double>& a, const std::vector<double>& b) {
 
 }  // namespace
 
-TEST_CASE("the fused LSTM step records the composed graph and equals it in double", "[fused][cells]") {
+TEST_CASE("the fused LSTM and GRU steps record the composed graph and equal it in double", "[fused][cells]") {
+  for (const char* cell : {"lstm", "gru"})
   for (bool packed : {false, true}) {
-    INFO((packed ? "packed" : "padded"));
-    const Run fused = run("lstm", true, packed), composed = run("lstm", false, packed);
+    INFO(cell << (packed ? " packed" : " padded"));
+    const Run fused = run(cell, true, packed), composed = run(cell, false, packed);
     CHECK(fused.kinds == composed.kinds);  // the same ops, in the same order
     CHECK(worst(fused.out, composed.out) < 1e-12);
     CHECK(worst(fused.finals, composed.finals) < 1e-12);
@@ -112,4 +113,23 @@ TEST_CASE("gradcheck the fused lstm_cell", "[fused][gradcheck]") {
   Tape<double> tape;
   Var<double> a = tape.zeros(Shape{2, 8}), h = tape.zeros(Shape{2, 3}), W = tape.zeros(Shape{3, 12});
   CHECK_THROWS_WITH(lstm_cell(a, h, h, W), Catch::Contains("lstm_cell") && Catch::Contains("(2, 8)"));
+}
+
+TEST_CASE("gradcheck the fused gru_cell", "[fused][gradcheck]") {
+  auto rnd = [](Shape s, uint64_t seed) {
+    GradCheckInput in;
+    in.shape = s;
+    Rng r(seed);
+    for (int64_t i = 0; i < s.size(); ++i) in.value.push_back(r.uniform() - 0.5);
+    return in;
+  };
+  const auto f = [](Tape<double>&, const std::vector<Var<double>>& v) {
+    Var<double> h = gru_cell(v[0], v[1], v[2], v[3]);
+    h = gru_cell(v[0], h, v[2], v[3]);
+    return sum(mul(h, h));
+  };
+  GradCheckResult r = grad_check<double>(f, {rnd({2, 9}, 5), rnd({2, 3}, 6), rnd({3, 9}, 7), rnd({9}, 8)});
+  INFO(r.worst);
+  CHECK(r.ok);
+  CHECK(r.max_abs_error < 1e-6);
 }

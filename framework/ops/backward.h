@@ -11,6 +11,7 @@ template <class T> void add_backward(Tape<T>& tape, const Record<T>& r);
 template <class T> void bias_add_backward(Tape<T>& tape, const Record<T>& r);
 template <class T> void tanh_backward(Tape<T>& tape, const Record<T>& r);
 template <class T> void relu_backward(Tape<T>& tape, const Record<T>& r);
+template <class T> void sub_backward(Tape<T>& tape, const Record<T>& r);
 template <class T> void mul_backward(Tape<T>& tape, const Record<T>& r);
 template <class T> void sigmoid_backward(Tape<T>& tape, const Record<T>& r);
 template <class T> void slice_cols_backward(Tape<T>& tape, const Record<T>& r);

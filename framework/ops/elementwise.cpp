@@ -82,13 +82,6 @@ void accumulate_unary(Tape<T>& tape, const Record<T>& r, F df) {
     for (int64_t i = 0; i < n; ++i) dx[i] += df(g[i], v[i]);
 }
 
-// y = a - b
-template <class T>
-void sub_backward(Tape<T>& tape, const Record<T>& r) {
-  const Node<T>& y = tape.node(r.out);
-  accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
-  accumulate(tape, r.in[1], y.grad, y.shape.size(), T(-1));
-}
 // y = c·a (c stored bitwise in extra-free aux[0])
 template <class T>
 void scale_backward(Tape<T>& tape, const Record<T>& r) {
@@ -151,6 +144,13 @@ void bias_add_backward(Tape<T>& tape, const Record<T>& r) {
   if (!tape.move_grad(r.out, r.in[0])) accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
 }
 
+// y = a - b
+template <class T>
+void sub_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  accumulate(tape, r.in[0], y.grad, y.shape.size(), T(1));
+  accumulate(tape, r.in[1], y.grad, y.shape.size(), T(-1));
+}
 // y = a ⊙ b: da += dy ⊙ b, db += dy ⊙ a
 template <class T>
 void mul_backward(Tape<T>& tape, const Record<T>& r) {
@@ -189,6 +189,8 @@ template void tanh_backward(Tape<float>&, const Record<float>&);
 template void tanh_backward(Tape<double>&, const Record<double>&);
 template void relu_backward(Tape<float>&, const Record<float>&);
 template void relu_backward(Tape<double>&, const Record<double>&);
+template void sub_backward(Tape<float>&, const Record<float>&);
+template void sub_backward(Tape<double>&, const Record<double>&);
 template void mul_backward(Tape<float>&, const Record<float>&);
 template void mul_backward(Tape<double>&, const Record<double>&);
 template void sigmoid_backward(Tape<float>&, const Record<float>&);
@@ -209,7 +211,7 @@ Var<T> add(const Var<T>& a, const Var<T>& b) {
 }
 template <class T>
 Var<T> sub(const Var<T>& a, const Var<T>& b) {
-  return binary("sub", OpKind::Sub, &sub_backward<T>, a, b, 0, [](T x, T y) { return x - y; });
+  return binary("sub", OpKind::Sub, &detail::sub_backward<T>, a, b, 0, [](T x, T y) { return x - y; });
 }
 template <class T>
 Var<T> mul(const Var<T>& a, const Var<T>& b) {
