@@ -54,12 +54,13 @@ int main(int argc, char** argv) {
       .option("warmup", "1", "untimed repetitions per mode")
       .option("threads", "1", "BLAS threads")
       .option("seed", "1", "random seed")
+      .option("cell", "rnn", "recurrent cell: rnn, lstm or gru")
       .flag("no-stock", "skip the forward_sequence baseline");
   return examples::run_main(cli, argc, argv, [&] {
     const int64_t B = cli.integer("batch"), d = cli.integer("hidden"), Tn = cli.integer("steps");
     Rng rng(static_cast<uint64_t>(cli.integer("seed")));
     ParameterStore<float> store;
-    AddingModel<float> model(store, d, "tanh", rng);
+    AddingModel<float> model(store, d, "tanh", rng, false, cli.str("cell"));
     const AddingBatch<float> batch = make_adding_batch<float>(B, Tn, rng);
     const SequenceProblem<float> p = model.problem(batch);
     const MemoryModel mm = memory_model(p);

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
       .option("k2", "0", "TBPTT backward steps at each window's end (0: k1)")
       .option("threads", "1", "BLAS threads")
       .option("seed", "1", "random seed")
+      .option("cell", "rnn", "recurrent cell: rnn, lstm or gru (the IRNN init applies to rnn with relu)")
       .flag("quick", "T=60, hidden 16, 5 batches (seconds, for CI)");
   return examples::run_main(cli, argc, argv, [&] {
     const bool quick = cli.on("quick");
@@ -87,7 +88,8 @@ int main(int argc, char** argv) {
       auto m = std::make_unique<Method>();
       m->name = name;
       Rng init(seed);  // the same initialisation for every method
-      m->model = std::make_unique<AddingModel<float>>(m->store, d, act, init, act == "relu");
+      const std::string cell = cli.str("cell");
+      m->model = std::make_unique<AddingModel<float>>(m->store, d, act, init, cell == "rnn" && act == "relu", cell);
       AdamOptions ao;
       ao.lr = cli.number("lr");
       m->adam = std::make_unique<Adam<float>>(m->store.all(), ao);
@@ -169,7 +171,7 @@ int main(int argc, char** argv) {
     }
     JsonLine j;
     j.add("task", std::string("adding")).add("T", Tn).add("batch", B).add("hidden", d).add("iters", iters);
-    j.add("activation", act).add("checkpoint_plan", std::string(plan_kind_name(plan.kind)));
+    j.add("cell", cli.str("cell")).add("activation", act).add("checkpoint_plan", std::string(plan_kind_name(plan.kind)));
     j.add("checkpoint_segment", plan.longest_chunk()).add("tbptt_k1", k1).add("tbptt_k2", k2 > 0 ? k2 : k1);
     j.raw("checkpointed_losses_equal_full", same_losses ? "true" : "false");
     j.raw("methods", "[" + rows + "]");
