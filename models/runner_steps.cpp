@@ -28,11 +28,11 @@ int64_t RunnerSteps<T>::output_dim() const {
 
 template <class T>
 void RunnerSteps<T>::begin_scope(Tape<T>& tape, int64_t rows, std::vector<T*>& scratch) const {
-  // Per layer, what the cell keeps for an unroll of `rows` rows (the vanilla cell: its z buffer).
-  scratch.assign(static_cast<size_t>(runner_.config().num_layers) * 2, nullptr);
+  // Per layer, the scratch its cell's fused step reuses from step to step (Cell::step_scratch).
+  scratch.assign(static_cast<size_t>(runner_.config().num_layers), nullptr);
   if (!tape.fusion()) return;
   for (int64_t l = 0; l < runner_.config().num_layers; ++l)
-    if (const size_t n = runner_.cell(l).step_scratch(rows)) scratch[static_cast<size_t>(2 * l)] = tape.scratch(n);
+    if (const size_t n = runner_.cell(l).step_scratch(rows)) scratch[static_cast<size_t>(l)] = tape.scratch(n);
 }
 
 template <class T>
@@ -55,7 +55,7 @@ memory::RecurrenceStep<T> RunnerSteps<T>::step(Tape<T>& tape, const Var<T>& x_t,
     UnrollContext<T> ctx;
     ctx.batch = bt;
     ctx.dense = false;
-    if (static_cast<size_t>(2 * l) < scratch.size()) ctx.buffer[0] = scratch[static_cast<size_t>(2 * l)];
+    if (static_cast<size_t>(l) < scratch.size()) ctx.buffer[0] = scratch[static_cast<size_t>(l)];
     CellState<T> out = cell.step(tape, cell.project(tape, x), s, &ctx);
     for (const Var<T>& v : out) next.push_back(v);
     x = out[0];
@@ -64,24 +64,6 @@ memory::RecurrenceStep<T> RunnerSteps<T>::step(Tape<T>& tape, const Var<T>& x_t,
   r.state = whole ? next[0] : concat(next);
   r.output = x;
   return r;
-}
-
-template <class T>
-std::vector<T> RunnerSteps<T>::pack_state(const std::vector<std::vector<std::vector<T>>>& layers, int64_t rows) const {
-  const int64_t d = runner_.config().hidden_dim, S = state_dim();
-  std::vector<T> out(static_cast<size_t>(rows * S), T(0));
-  int64_t col = 0;
-  for (const auto& layer : layers)
-    for (const auto& part : layer) {
-      if (static_cast<int64_t>(part.size()) != rows * d)
-        throw ShapeError("RunnerSteps::pack_state: a state tensor of " + std::to_string(part.size()) +
-                         " values, expected (" + std::to_string(rows) + ", " + std::to_string(d) + ")");
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < d; ++j) out[static_cast<size_t>(i * S + col + j)] = part[static_cast<size_t>(i * d + j)];
-      col += d;
-    }
-  if (col != S) throw ShapeError("RunnerSteps::pack_state: the layers hold " + std::to_string(col) + " columns, expected " + std::to_string(S));
-  return out;
 }
 
 template class RunnerSteps<float>;

@@ -29,9 +29,6 @@ class RunnerSteps : public memory::Recurrence<T> {
   memory::RecurrenceStep<T> step(Tape<T>& tape, const Var<T>& x_t, const Var<T>& prev,
                                  const std::vector<T*>& scratch) const override;
 
-  // The stepwise state of per-layer cell states ([layer] -> parts), as one (rows, S) row-major buffer.
-  std::vector<T> pack_state(const std::vector<std::vector<std::vector<T>>>& layers, int64_t rows) const;
-
  private:
   const SequenceRunner<T>& runner_;
 };

@@ -54,7 +54,7 @@ SequenceRunner<T>::SequenceRunner(ParameterStore<T>& store, const RunnerConfig& 
 
 template <class T>
 const RunnerSteps<T>& SequenceRunner<T>::stepwise() const {
-  if (!steps_) RunnerSteps<T> refuse(*this);  // throws, naming why
+  if (!steps_) RunnerSteps<T> refuse(*this);  // its constructor throws, saying why
   return *steps_;
 }
 
