@@ -54,6 +54,21 @@ void VanillaRNN<T>::output_layer(Tape<T>& tape, Step& s) const {
 }
 
 template <class T>
+typename VanillaRNN<T>::Sequence VanillaRNN<T>::collect(Tape<T>& tape, const Unrolled<T>& u) const {
+  Sequence out;
+  for (size_t t = 0; t < u.states.size(); ++t) {
+    StepScope<T> scope(tape, static_cast<int32_t>(t));
+    Step s;
+    s.h = u.states[t][0];
+    output_layer(tape, s);
+    out.hidden_states.push_back(s.h);
+    if (W_hy) out.outputs.push_back(s.y);
+  }
+  out.final_hidden = u.final[0];
+  return out;
+}
+
+template <class T>
 typename VanillaRNN<T>::Step VanillaRNN<T>::recur(Tape<T>& tape, const Var<T>& a_t, const Var<T>& h_prev,
                                                   bool intermediates, T* z_buffer) const {
   Step s;
@@ -125,17 +140,7 @@ typename VanillaRNN<T>::Sequence VanillaRNN<T>::forward_sequence(Tape<T>& tape, 
     out.final_hidden = h;
     return out;
   }
-  Unrolled<T> u = unroll_dense(tape, *cell_, Xt, {h});
-  for (size_t t = 0; t < u.states.size(); ++t) {
-    StepScope<T> scope(tape, static_cast<int32_t>(t));
-    Step s;
-    s.h = u.states[t][0];
-    output_layer(tape, s);
-    out.hidden_states.push_back(s.h);
-    if (W_hy) out.outputs.push_back(s.y);
-  }
-  out.final_hidden = u.final[0];
-  return out;
+  return collect(tape, unroll_dense(tape, *cell_, Xt, {h}));
 }
 
 template <class T>
@@ -157,18 +162,7 @@ typename VanillaRNN<T>::Sequence VanillaRNN<T>::forward_packed(Tape<T>& tape, co
                 h.shape());
   }
   tape.set_role(X_packed, "x");
-  Unrolled<T> u = unroll_packed(tape, *cell_, X_packed, batch_sizes, {h});
-  Sequence out;
-  for (size_t t = 0; t < u.states.size(); ++t) {
-    StepScope<T> scope(tape, static_cast<int32_t>(t));
-    Step s;
-    s.h = u.states[t][0];
-    output_layer(tape, s);
-    out.hidden_states.push_back(s.h);
-    if (W_hy) out.outputs.push_back(s.y);
-  }
-  out.final_hidden = u.final[0];
-  return out;
+  return collect(tape, unroll_packed(tape, *cell_, X_packed, batch_sizes, {h}));
 }
 
 template class VanillaRNN<float>;

@@ -20,6 +20,7 @@
 #include "framework/parameter.h"
 #include "framework/rng.h"
 #include "framework/tape.h"
+#include "models/unroll.h"
 #include "models/vanilla_cell.h"
 
 namespace reel {
@@ -91,6 +92,7 @@ class VanillaRNN {
 
  private:
   void output_layer(Tape<T>& tape, Step& s) const;
+  Sequence collect(Tape<T>& tape, const Unrolled<T>& u) const;  // an unroll's states, with y_t
 };
 
 }  // namespace reel

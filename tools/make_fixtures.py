@@ -170,9 +170,9 @@ def fmt_tensor(name, t):
     return head + "\n" + vals + "\n"
 
 
-def write_case(path, meta, tensors):
+def write_case(path, meta, tensors, writer="tools/make_fixtures.py"):
     parts = ["reel-fixture 1\n",
-             "# written by tools/make_fixtures.py from PyTorch; weights in reel's (in, out) layout\n"]
+             f"# written by {writer} from PyTorch; weights in reel's (in, out) layout\n"]
     parts += [f"meta {k} {v}\n" for k, v in meta]
     parts += [fmt_tensor(n, t) for n, t in tensors]
     parts.append("end\n")

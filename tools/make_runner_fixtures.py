@@ -40,7 +40,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import fmt_tensor  # noqa: E402  (the shared text writer)
+from make_fixtures import fmt_tensor, write_case  # noqa: E402  (the shared text writer)
 
 # (name, cell, activation, layers, bidirectional, B, T, input, hidden, lengths | None, h0 kind, seed)
 CASES = [
@@ -215,18 +215,6 @@ def build(case, dtype):
     return meta, tensors, zmin
 
 
-def write_case(path, meta, tensors):
-    parts = ["reel-fixture 1\n",
-             "# written by tools/make_runner_fixtures.py from PyTorch; weights in reel's (in, out) layout\n"]
-    parts += [f"meta {k} {v}\n" for k, v in meta]
-    parts += [fmt_tensor(n, t) for n, t in tensors]
-    parts.append("end\n")
-    text = "".join(parts)
-    with open(path, "w") as f:
-        f.write(text)
-    return len(text)
-
-
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -240,7 +228,7 @@ def main():
         for dtype, suffix in ((torch.float64, "f64"), (torch.float32, "f32")):
             meta, tensors, zmin = build(case, dtype)
             path = os.path.join(out, f"{case[0]}_{suffix}.txt")
-            n = write_case(path, meta, tensors)
+            n = write_case(path, meta, tensors, writer="tools/make_runner_fixtures.py")
             total += n
             extra = f" min|z|={zmin:.3g}" if case[2] == "relu" else ""
             print(f"wrote {os.path.relpath(path)} ({n} bytes) loss={dict(tensors)['loss'].item():.10g}{extra}")
