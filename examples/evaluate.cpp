@@ -13,6 +13,7 @@
 #include "data/idx.h"
 #include "examples/example_common.h"
 #include "framework/checkpoint.h"
+#include "models/model_factory.h"
 #include "models/sequence_models.h"
 
 using namespace reel;

@@ -9,8 +9,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "data/vocab.h"
 #include "framework/checkpoint.h"
 #include "framework/optim/optimizer.h"
+#include "models/model_io.h"
 
 namespace reel::examples {
 
@@ -29,14 +31,16 @@ struct RunState {
     for (size_t i = 0; i < best_params.size() && i < params.size(); ++i) params[i]->value = best_params[i];
   }
 
-  // --checkpoint and --resume. A resumed run restores parameters, Adam's state, both RNG streams,
-  // the best dev score and the best model (from the .best.h5 file beside the resumed one).
+  // --checkpoint and --resume. A resumed run restores parameters, Adam's state (its lr and step
+  // count too), both RNG streams, the best dev score and the best model (from the .best.h5 file
+  // beside the resumed one). The file's model configuration and optimizer hyperparameters must be
+  // this run's: a difference throws, naming each one.
   void start(const std::string& checkpoint, const std::string& resume, SequenceModel<float>& model,
              Optimizer<float>& opt, Rng& init_rng, Rng& shuffle_rng) {
     if (!checkpoint.empty()) checkpoints = std::make_unique<CheckpointManager>(checkpoint);
     if (resume.empty()) return;
     TrainingState st;
-    load_checkpoint(resume, model, &opt, &st);  // checks the file's model configuration first
+    load_checkpoint(resume, model, &opt, &st);  // checks the file's model configuration first (models/model_io.h)
     ParameterStore<float>& store = model.parameters();
     first_epoch = static_cast<int>(st.epoch) + 1;
     best_dev = st.best_dev;
@@ -70,9 +74,8 @@ struct RunState {
     st.rng["init"] = init_rng.state();
     st.rng["shuffle"] = shuffle_rng.state();
     st.metrics = metrics;
-    if (opt.kind() == "adam")  // recorded as /optimizer attributes (defaults of the examples)
-      st.optimizer_hparams = {{"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0.0}};
-    checkpoints->save(store, &opt, st, config, vocab, is_best);
+    // The optimizer's own hyperparameters (opt.hyperparameters()) are saved with its state.
+    checkpoints->save(store, &opt, st, model_groups(config, vocab), is_best);
     spdlog::info("checkpoint: {}{}", checkpoints->path(), is_best ? " (best dev so far: " + checkpoints->best_path() + ")" : "");
   }
 };

@@ -1,37 +1,39 @@
 #pragma once
-// Checkpoints in HDF5: parameters, optimizer state, training progress, the model configuration and
-// (optionally) the vocabulary, in one file whose layout is docs/checkpoint-format.md.
+// Checkpoints in HDF5: parameters, optimizer state (with its hyperparameters), training progress,
+// RNG streams and named attribute groups, in one file whose layout is docs/checkpoint-format.md.
+// The framework does not know what a group means: models/model_io.h stores a model's configuration
+// as the "config" group, data/vocab_io.h a vocabulary as the "vocab" group, and
+// models/model_factory.h rebuilds a model from the file alone.
 //
-//   save_checkpoint(path, store, &adam, state, config, &vocab);      // atomic: tmp + fsync + rename
-//   load_checkpoint(path, model, &adam, &state);                      // strict: any mismatch throws
-//   auto m = load_model<float>(path);                                 // the model from the file alone
+//   save_checkpoint(path, store, &adam, state, {{"config", cfg_group}});  // atomic: tmp + fsync + rename
+//   load_checkpoint(path, store, &adam, &state);                         // strict: any mismatch throws
+//   CheckpointMeta m = read_checkpoint_meta(path);                        // root attributes and groups
 //
 // Guarantees:
 //  * a save never leaves a half-written file at `path`: it writes a temporary file in the same
 //    directory, seals it (a 512-byte header with the CRC-32 of the HDF5 data), fsyncs it, renames
 //    it over `path` and fsyncs the directory;
-//  * every problem reading a file (missing, not HDF5, truncated, corrupt, wrong format version,
-//    wrong dtype, missing group, another model) throws CheckpointError naming the file and the
-//    problem; nothing aborts and the HDF5 library prints nothing;
+//  * every problem reading a file (missing, not HDF5, truncated, corrupt, unsupported format
+//    version, wrong dtype, missing group) throws CheckpointError naming the file and the problem;
+//    nothing aborts and the HDF5 library prints nothing;
 //  * loading is all-or-nothing: the store, optimizer and state change only if the load succeeds;
 //  * precision is never converted: a float32 checkpoint loads into float models only, a float64
 //    one into double models (a mismatch is reported like a shape mismatch);
 //  * resuming is bit for bit: parameters, optimizer buffers, its step count and lr, and the
-//    state's RNG streams are restored exactly.
+//    state's RNG streams are restored exactly; the optimizer's hyperparameters are checked, never
+//    changed (a difference is a mismatch, named).
 #include <array>
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
-#include "data/vocab.h"
 #include "framework/optim/optimizer.h"
 #include "framework/parameter.h"
 #include "framework/shape.h"
-#include "models/sequence_models.h"
 
 namespace reel {
 
@@ -41,7 +43,52 @@ struct CheckpointError : std::runtime_error {
 };
 
 inline constexpr const char* kCheckpointFormat = "reel-checkpoint";
-inline constexpr int64_t kCheckpointFormatVersion = 1;
+// Version 2: /config records the cell, layers and directions; /optimizer records the optimizer's
+// own hyperparameters, checked on load. Version 1 files (reel 0.1) still load (see the doc).
+inline constexpr int64_t kCheckpointFormatVersion = 2;
+inline constexpr int64_t kOldestReadableFormatVersion = 1;
+
+using AttributeValue = std::variant<int64_t, double, std::string>;
+
+// A named group of scalar attributes (int64, double, string) and string lists, stored without
+// interpretation: a model's configuration, a vocabulary. A group read from a file remembers where
+// it came from, and its getters throw CheckpointError naming the file, group and key.
+class AttributeGroup {
+ public:
+  AttributeGroup& set(const std::string& key, int64_t v);
+  AttributeGroup& set(const std::string& key, int v) { return set(key, static_cast<int64_t>(v)); }
+  AttributeGroup& set(const std::string& key, double v);
+  AttributeGroup& set(const std::string& key, std::string v);
+  AttributeGroup& set(const std::string& key, const char* v) { return set(key, std::string(v)); }
+  // A list of UTF-8 strings (none may contain '\n'; a one-element list may not be [""]).
+  AttributeGroup& set_strings(const std::string& name, std::vector<std::string> list);
+
+  bool has(const std::string& key) const { return attrs_.count(key) > 0; }
+  bool has_strings(const std::string& name) const { return lists_.count(name) > 0; }
+  int64_t get_int(const std::string& key) const;        // an integer attribute
+  double get_double(const std::string& key) const;      // a float (or integer) attribute
+  const std::string& get_string(const std::string& key) const;
+  const std::vector<std::string>& get_strings(const std::string& name) const;
+  const std::map<std::string, AttributeValue>& attributes() const { return attrs_; }
+  const std::map<std::string, std::vector<std::string>>& string_lists() const { return lists_; }
+
+  // "model.h5:/config@kind" (no file: "/config@kind"); the reader sets the origin.
+  std::string where(const std::string& key = "") const;
+  const std::string& file() const { return file_; }
+  const std::string& name() const { return name_; }
+  void set_origin(std::string file, std::string name);
+  bool operator==(const AttributeGroup& o) const { return attrs_ == o.attrs_ && lists_ == o.lists_; }
+
+ private:
+  const AttributeValue& value(const std::string& key) const;
+  std::map<std::string, AttributeValue> attrs_;
+  std::map<std::string, std::vector<std::string>> lists_;
+  std::string file_, name_;
+};
+std::string to_string(const AttributeValue& v);  // 42, 0.001, 'lstm'
+
+// Top-level groups by name; "parameters", "optimizer" and "progress" are the framework's own.
+using AttributeGroups = std::map<std::string, AttributeGroup>;
 
 // Where training is, so that it can continue exactly.
 //  * epoch: epochs completed; batch_in_epoch: batches of the next epoch already trained (0 at an
@@ -58,60 +105,50 @@ struct TrainingState {
   std::vector<float> carried_hidden;                   // truncated BPTT: the state carried over
   Shape carried_hidden_shape;                          //   and its shape (empty: none)
   std::map<std::string, double> metrics;               // last epoch's figures, or running sums
-  // Optimizer hyperparameters (beta1, beta2, eps, weight_decay, momentum, ...) to record as
-  // /optimizer attributes: Optimizer<T> does not expose its options, so the caller passes them.
-  std::map<std::string, double> optimizer_hparams;
 };
 
 struct LoadReport {
   std::vector<std::string> loaded;   // parameter names, and "optimizer/<kind>/<param>" buffers
-  std::vector<std::string> skipped;  // in the file but not loaded (unexpected, shape, dtype, kind)
+  std::vector<std::string> skipped;  // in the file but not loaded (unexpected, shape, dtype, kind, "optimizer@<hyperparameter>")
   std::vector<std::string> missing;  // wanted but not in the file
   std::vector<std::string> problems; // one readable line per skipped or missing entry
   bool optimizer_loaded = false;
   bool state_loaded = false;
 };
 
-// Writes a checkpoint atomically. opt may be null (no /optimizer group); vocab may be null.
-// Throws CheckpointError naming the file if it cannot be written (the old file is then intact),
-// UsageError if config is invalid or a parameter name cannot be stored.
+// Writes a checkpoint atomically. opt may be null (no /optimizer group); with one, its kind, lr,
+// steps, hyperparameters() and buffers are written. groups: extra top-level groups (a model's
+// "config", a "vocab"). Throws CheckpointError naming the file if it cannot be written (the old
+// file is then intact), UsageError if a parameter, group or attribute name cannot be stored.
 template <class T>
 void save_checkpoint(const std::string& path, const ParameterStore<T>& store, const Optimizer<T>* opt,
-                     const TrainingState& state, const SequenceModelConfig& config, const Vocab* vocab = nullptr);
+                     const TrainingState& state, const AttributeGroups& groups = {});
 
 // Loads parameters into store (matched by name), and, when given, the optimizer's state into opt
 // and the training progress into state. strict: any missing, unexpected, mis-shaped or
-// wrong-dtype tensor (or optimizer of another kind) throws CheckpointError listing every one by
-// name with both shapes, and nothing is changed. Not strict: what matches is loaded, the rest is
-// reported (and logged as a warning). Malformed files throw in both modes.
+// wrong-dtype tensor, an optimizer of another kind, or (format_version >= 2) a hyperparameter of
+// the file's optimizer that differs from opt's, throws CheckpointError listing every one by name,
+// and nothing is changed. Not strict: what matches is loaded, the rest is reported (and logged as
+// a warning); the buffers of an optimizer whose hyperparameters differ still load, and opt keeps
+// its own hyperparameters. The lr and step count are restored from the file. Malformed files
+// throw in both modes.
 template <class T>
 LoadReport load_checkpoint(const std::string& path, ParameterStore<T>& store, Optimizer<T>* opt,
                            TrainingState* state, bool strict = true);
-// The same into a model, after check_model_config(path, model.config()).
-template <class T>
-LoadReport load_checkpoint(const std::string& path, SequenceModel<T>& model, Optimizer<T>* opt,
-                           TrainingState* state, bool strict = true);
 
-// Throws CheckpointError listing every field (kind, dims, activation) in which the file's model
-// differs from expected.
-void check_model_config(const std::string& path, const SequenceModelConfig& expected);
-SequenceModelConfig read_model_config(const std::string& path);  // validated
-std::optional<Vocab> read_vocab(const std::string& path);          // nullopt if saved without one
-TrainingState read_training_state(const std::string& path);
-std::string read_checkpoint_dtype(const std::string& path);        // "float32" or "float64"
-
-// A model built from the file's configuration alone, with its parameters, vocabulary and state.
-template <class T>
-struct LoadedModel {
-  SequenceModelConfig config;
-  std::unique_ptr<ParameterStore<T>> store;
-  std::unique_ptr<SequenceClassifier<T>> classifier;  // set when config.kind == "classifier"
-  std::unique_ptr<SequenceTagger<T>> tagger;          // set when config.kind == "tagger"
-  std::optional<Vocab> vocab;
-  TrainingState state;
+// The root attributes and every attribute group of a file (all top-level groups but the
+// framework's three), read and checked in one pass.
+struct CheckpointMeta {
+  std::string path;
+  int64_t format_version = 0;
+  std::string dtype, reel_version;  // dtype: "float32" or "float64"
+  AttributeGroups groups;
+  const AttributeGroup* find(const std::string& name) const;  // null if absent
+  const AttributeGroup& group(const std::string& name) const; // throws CheckpointError if absent
 };
-template <class T>
-LoadedModel<T> load_model(const std::string& path);
+CheckpointMeta read_checkpoint_meta(const std::string& path);
+TrainingState read_training_state(const std::string& path);
+std::string read_checkpoint_dtype(const std::string& path);  // "float32" or "float64"
 
 struct TensorSummary {
   std::string name;  // "parameters/rnn.W_hh", "optimizer/exp_avg/rnn.W_hh", "progress/carried_hidden"
@@ -126,12 +163,12 @@ struct CheckpointSummary {
   bool sealed = false;  // written by reel (seal header with CRC-32 verified)
   int64_t format_version = 0;
   std::string reel_version, dtype;
-  SequenceModelConfig config;
+  AttributeGroups groups;      // "config", "vocab", ...: models/model_io.h turns "config" into a model description
   std::string optimizer_kind;  // empty: saved without an optimizer
   double optimizer_lr = 0;
   int64_t optimizer_steps = 0;
-  TrainingState progress;      // optimizer_hparams holds the /optimizer hyperparameters
-  int64_t vocab_size = 0;      // 0: no vocabulary saved
+  std::map<std::string, double> optimizer_hyperparameters;
+  TrainingState progress;
   int64_t parameter_count = 0; // elements in /parameters
   std::vector<TensorSummary> tensors;
 };
@@ -147,7 +184,7 @@ class CheckpointManager {
   explicit CheckpointManager(std::string path, int keep_last = 0);
   template <class T>
   void save(const ParameterStore<T>& store, const Optimizer<T>* opt, const TrainingState& state,
-            const SequenceModelConfig& config, const Vocab* vocab, bool is_best);
+            const AttributeGroups& groups, bool is_best);
   const std::string& path() const { return path_; }
   std::string best_path() const { return stem_ + ".best.h5"; }
   std::string step_path(int64_t step) const { return stem_ + ".step" + std::to_string(step) + ".h5"; }

@@ -1,5 +1,6 @@
 #pragma once
 // Internal helpers shared by framework/checkpoint*.cpp.
+#include <map>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -38,11 +39,27 @@ auto guarded(const std::string& path, F&& fn) -> decltype(fn()) {
   }
 }
 
-// Root attributes: format == "reel-checkpoint", format_version == 1, dtype float32|float64.
-// Returns the dtype. Throws CheckpointError naming the file and the problem.
-std::string check_root(const h5::File& f);
+// The framework's own top-level groups; every other one is an attribute group.
+bool is_framework_group(const std::string& name);
+// A name the file can hold: non-empty, without '/', not "." or "..". Throws UsageError naming what.
+void check_name(const std::string& what, const std::string& name);
+
+struct Root {
+  int64_t format_version = 0;
+  std::string dtype;  // "float32" | "float64"
+};
+// Root attributes: format == "reel-checkpoint", a readable format_version, dtype float32|float64.
+// Throws CheckpointError naming the file, the problem and what to do.
+Root check_root(const h5::File& f);
 h5::Location require_group(const h5::File& f, const std::string& name);  // throws "no /name group"
-SequenceModelConfig read_config(const h5::File& f);  // validated
-TrainingState read_state(const h5::File& f);         // /progress and /optimizer hyperparameters
+TrainingState read_state(const h5::File& f);  // /progress
+// /optimizer attributes other than kind, lr and steps.
+std::map<std::string, double> read_hyperparameters(const h5::Location& optimizer);
+
+// Attribute groups (checkpoint_groups.cpp): scalars as attributes, string lists as 1-d uint8
+// datasets of the strings joined by '\n'.
+void write_group(h5::Location& g, const AttributeGroup& group);
+AttributeGroup read_group(const h5::File& f, const std::string& name);
+AttributeGroups read_groups(const h5::File& f);  // every top-level group but the framework's
 
 }  // namespace reel::checkpoint_detail

@@ -1,4 +1,5 @@
-// Built on save/load: a model from the file alone, inspection, and keep-last-K / best rotation.
+// Built on save/load: inspection, and keep-last-K / best rotation. (A model from the file alone:
+// models/model_factory.h.)
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -12,29 +13,6 @@ namespace reel {
 
 using namespace checkpoint_detail;
 namespace fs = std::filesystem;
-
-template <class T>
-LoadedModel<T> load_model(const std::string& path) {
-  LoadedModel<T> m;
-  m.config = read_model_config(path);
-  const std::string dtype = read_checkpoint_dtype(path);
-  if (dtype != dtype_of<T>())
-    throw CheckpointError(path + ": holds " + dtype + " values; load it as LoadedModel<" +
-                          (dtype == "float32" ? "float" : "double") + "> (reel does not convert precision)");
-  m.store = std::make_unique<ParameterStore<T>>();
-  Rng rng(0);  // the initial values are overwritten by the checkpoint's
-  if (m.config.kind == "classifier") m.classifier = std::make_unique<SequenceClassifier<T>>(*m.store, m.config, rng);
-  else m.tagger = std::make_unique<SequenceTagger<T>>(*m.store, m.config, rng);
-  load_checkpoint(path, *m.store, static_cast<Optimizer<T>*>(nullptr), &m.state, true);
-  m.vocab = read_vocab(path);
-  if (m.vocab && m.config.vocab_size > 0 && m.vocab->size() != m.config.vocab_size)
-    throw CheckpointError(path + ": the vocabulary holds " + std::to_string(m.vocab->size()) + " words, the model's embedding " +
-                          std::to_string(m.config.vocab_size) + " rows");
-  return m;
-}
-
-template LoadedModel<float> load_model<float>(const std::string&);
-template LoadedModel<double> load_model<double>(const std::string&);
 
 static TensorSummary summarize(const h5::Location& g, const std::string& ds, const std::string& name) {
   const h5::DatasetInfo inf = g.info(ds);
@@ -67,10 +45,11 @@ CheckpointSummary inspect_checkpoint(const std::string& path) {
     h5::File f = checkpoint_file::open_verified(path, &v);
     s.file_bytes = v.file_bytes;
     s.sealed = v.sealed;
-    s.dtype = check_root(f);
-    s.format_version = f.attr_int("format_version");
+    const Root root = check_root(f);
+    s.dtype = root.dtype;
+    s.format_version = root.format_version;
     s.reel_version = f.has_attr("reel_version") ? f.attr_string("reel_version") : "unknown";
-    s.config = read_config(f);
+    s.groups = read_groups(f);
     s.progress = read_state(f);
     const h5::Location params = require_group(f, "parameters");
     for (const auto& n : params.children()) {
@@ -82,13 +61,13 @@ CheckpointSummary inspect_checkpoint(const std::string& path) {
       s.optimizer_kind = o.attr_string("kind");
       s.optimizer_lr = o.attr_double("lr");
       s.optimizer_steps = o.attr_int("steps");
+      s.optimizer_hyperparameters = read_hyperparameters(o);
       for (const auto& k : o.children())
         if (o.is_group(k))
           for (const auto& n : o.group(k).children()) s.tensors.push_back(summarize(o.group(k), n, "optimizer/" + k + "/" + n));
     }
     if (f.is_group("progress") && f.group("progress").is_dataset("carried_hidden"))
       s.tensors.push_back(summarize(f.group("progress"), "carried_hidden", "progress/carried_hidden"));
-    if (f.is_group("vocab")) s.vocab_size = f.group("vocab").attr_int("size");
     return s;
   });
 }
@@ -130,8 +109,8 @@ std::vector<std::string> CheckpointManager::kept() const {
 
 template <class T>
 void CheckpointManager::save(const ParameterStore<T>& store, const Optimizer<T>* opt, const TrainingState& state,
-                             const SequenceModelConfig& config, const Vocab* vocab, bool is_best) {
-  save_checkpoint(path_, store, opt, state, config, vocab);
+                             const AttributeGroups& groups, bool is_best) {
+  save_checkpoint(path_, store, opt, state, groups);
   if (keep_last_ > 0) {
     checkpoint_file::copy_atomically(path_, step_path(state.global_step));
     std::vector<std::string> files = kept();
@@ -145,8 +124,8 @@ void CheckpointManager::save(const ParameterStore<T>& store, const Optimizer<T>*
 }
 
 template void CheckpointManager::save<float>(const ParameterStore<float>&, const Optimizer<float>*, const TrainingState&,
-                                             const SequenceModelConfig&, const Vocab*, bool);
+                                             const AttributeGroups&, bool);
 template void CheckpointManager::save<double>(const ParameterStore<double>&, const Optimizer<double>*, const TrainingState&,
-                                              const SequenceModelConfig&, const Vocab*, bool);
+                                              const AttributeGroups&, bool);
 
 }  // namespace reel

@@ -11,9 +11,12 @@
 #include <vector>
 
 #include "data/batching.h"
+#include "data/vocab_io.h"
 #include "framework/checkpoint.h"
 #include "framework/optim/optimizer.h"
 #include "framework/trainer.h"
+#include "models/model_factory.h"
+#include "models/model_io.h"
 #include "models/sequence_models.h"
 
 namespace ckpt_test {
@@ -136,7 +139,6 @@ struct ToyRun {
     TrainingState s = st;
     s.rng["init"] = init.state();
     s.rng["shuffle"] = batches.empty() ? shuffle.state() : epoch_shuffle;
-    s.optimizer_hparams = {{"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}, {"weight_decay", 0.0}};
     return s;
   }
   void restore(const TrainingState& s) {

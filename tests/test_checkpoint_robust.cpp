@@ -134,8 +134,8 @@ TEST_CASE("bad files give a CheckpointError naming the file and the problem, and
     checkpoint_file::seal(p);
     return error_of(p);
   };
-  CHECK_THAT(edited("v2.h5", [](h5::File& f) { f.set_attr("format_version", int64_t{2}); }),
-             Catch::Contains("unsupported format_version 2 (this reel, version " REEL_VERSION ", reads version 1)"));
+  CHECK_THAT(edited("v3.h5", [](h5::File& f) { f.set_attr("format_version", int64_t{3}); }),
+             Catch::Contains("unsupported format_version 3 (this reel, version " REEL_VERSION ", reads versions 1 to 2)"));
   CHECK_THAT(edited("vstr.h5", [](h5::File& f) { f.set_attr("format_version", "1"); }),
              Catch::Contains("/@format_version: expected an integer, found string"));
   CHECK_THAT(edited("fmt.h5", [](h5::File& f) { f.remove_attr("format"); }), Catch::Contains("the root attribute 'format' is missing"));

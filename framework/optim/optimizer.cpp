@@ -56,6 +56,11 @@ std::vector<OptimizerBuffer<T>> SGD<T>::buffers() {
 }
 
 template <class T>
+std::map<std::string, double> SGD<T>::hyperparameters() const {
+  return {{"momentum", o_.momentum}, {"dampening", o_.dampening}, {"weight_decay", o_.weight_decay}, {"nesterov", o_.nesterov ? 1.0 : 0.0}};
+}
+
+template <class T>
 Adam<T>::Adam(std::vector<Parameter<T>*> params, const AdamOptions& o) : Optimizer<T>(std::move(params), o.lr), o_(o) {
   if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1 && o.eps >= 0 && o.weight_decay >= 0))
     throw UsageError("Adam: need 0 <= beta1, beta2 < 1 and eps, weight_decay >= 0");
@@ -97,6 +102,11 @@ std::vector<OptimizerBuffer<T>> Adam<T>::buffers() {
   for (size_t i = 0; i < m_.size(); ++i) out.push_back({"exp_avg", this->params_[i]->name, &m_[i]});
   for (size_t i = 0; i < v_.size(); ++i) out.push_back({"exp_avg_sq", this->params_[i]->name, &v_[i]});
   return out;
+}
+
+template <class T>
+std::map<std::string, double> Adam<T>::hyperparameters() const {
+  return {{"beta1", o_.beta1}, {"beta2", o_.beta2}, {"eps", o_.eps}, {"weight_decay", o_.weight_decay}};
 }
 
 template class Optimizer<float>;

@@ -1,8 +1,9 @@
 #pragma once
 // Optimizers update a ParameterStore's parameters from their accumulated gradients, with the
 // semantics of torch.optim (so the same hyperparameters train the same way). Their state (moment
-// buffers, step count) is exposed by name for checkpoints.
+// buffers, step count) and hyperparameters are exposed by name for checkpoints.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ class Optimizer {
   virtual std::string kind() const = 0;
   // Every state buffer, one per (kind, parameter), in a stable order.
   virtual std::vector<OptimizerBuffer<T>> buffers() = 0;
+  // The options that fix the update rule, by torch.optim's names (booleans as 0/1), lr excepted:
+  // the learning rate is state (schedules change it; checkpoints restore it). Checkpoints record
+  // them and refuse to resume into an optimizer whose hyperparameters differ. An optimizer of
+  // your own should override this (the default: none).
+  virtual std::map<std::string, double> hyperparameters() const { return {}; }
   const std::vector<Parameter<T>*>& params() const { return params_; }
 
  protected:
@@ -58,6 +64,9 @@ class SGD : public Optimizer<T> {
   SGD(std::vector<Parameter<T>*> params, const SGDOptions& o);
   std::string kind() const override { return "sgd"; }
   std::vector<OptimizerBuffer<T>> buffers() override;
+  // momentum, dampening, weight_decay, nesterov
+  std::map<std::string, double> hyperparameters() const override;
+  const SGDOptions& options() const { return o_; }  // lr: as constructed (lr() is the current one)
 
  private:
   void update(size_t i, Parameter<T>& p) override;
@@ -82,6 +91,9 @@ class Adam : public Optimizer<T> {
   Adam(std::vector<Parameter<T>*> params, const AdamOptions& o);
   std::string kind() const override { return o_.decoupled ? "adamw" : "adam"; }
   std::vector<OptimizerBuffer<T>> buffers() override;
+  // beta1, beta2, eps, weight_decay (decoupled or not is the kind: adamw or adam)
+  std::map<std::string, double> hyperparameters() const override;
+  const AdamOptions& options() const { return o_; }  // lr: as constructed (lr() is the current one)
 
  private:
   void update(size_t i, Parameter<T>& p) override;
