@@ -2,6 +2,7 @@
 // Every op of reel. Each records one tape record (when a gradient is needed) and has its backward
 // beside its forward in framework/ops/*.cpp. Shapes: row-major; sequence batches (batch, time,
 // features). A mismatch throws ShapeError naming the op and both shapes.
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -43,8 +44,8 @@ Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Va
 // it; the matmul, add, slice and the two inner mul nodes keep no value. Returns {h, c}.
 // xp (B, 4d): x·W_xh + b, rows of the input projection; h_prev, c_prev (B, d); W (d, 4d).
 template <class T>
-std::vector<Var<T>> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
-                              T* gates_buffer = nullptr);
+std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
+                                T* gates_buffer = nullptr);
 // One GRU step (PyTorch's r, z, n) in one pass, recorded as the composed ops in their order:
 //   mm = h_prev·W, m = mm + b; r = σ(xp_r + m_r); z = σ(xp_z + m_z); n = tanh(xp_n + r ⊙ m_n);
 //   h = n + z ⊙ (h_prev - n)

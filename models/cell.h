@@ -16,18 +16,50 @@
 // Weights are stored (in, out), as everywhere in reel: W_xh (input, G·hidden), W_hh (hidden,
 // G·hidden), the G gate blocks side by side in PyTorch's order (LSTM i, f, g, o; GRU r, z, n).
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
+#include "framework/error.h"
 #include "framework/parameter.h"
 #include "framework/rng.h"
 #include "framework/tape.h"
 
 namespace reel {
 
-// A cell's state: parts[0] is h (the output); an LSTM adds c. Every part is (batch, hidden).
+// A cell's state: [0] is h (the output); an LSTM adds c. Every part is (batch, hidden). A small
+// fixed-capacity list (no heap allocation per step): up to kMaxParts tensors.
 template <class T>
-using CellState = std::vector<Var<T>>;
+class CellState {
+ public:
+  static constexpr int kMaxParts = 4;
+  CellState() = default;
+  CellState(std::initializer_list<Var<T>> parts) {
+    for (const Var<T>& v : parts) push_back(v);
+  }
+  void push_back(const Var<T>& v) {
+    if (n_ == kMaxParts)
+      throw UsageError("CellState: a state holds at most " + std::to_string(kMaxParts) + " tensors");
+    parts_[n_++] = v;
+  }
+  size_t size() const { return static_cast<size_t>(n_); }
+  bool empty() const { return n_ == 0; }
+  const Var<T>& at(size_t i) const {
+    if (i >= size())
+      throw UsageError("CellState::at: part " + std::to_string(i) + " of a state of " + std::to_string(n_));
+    return parts_[i];
+  }
+  Var<T>& operator[](size_t i) { return parts_[i]; }
+  const Var<T>& operator[](size_t i) const { return parts_[i]; }
+  Var<T>* begin() { return parts_; }
+  Var<T>* end() { return parts_ + n_; }
+  const Var<T>* begin() const { return parts_; }
+  const Var<T>* end() const { return parts_ + n_; }
+
+ private:
+  Var<T> parts_[kMaxParts];
+  int n_ = 0;
+};
 
 struct CellConfig {
   std::string type = "rnn";  // the registry's name: "rnn", "lstm", "gru", or a user cell's

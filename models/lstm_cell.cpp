@@ -37,10 +37,10 @@ class LSTMCell : public Cell<T> {
   CellState<T> step(Tape<T>& tape, const Var<T>& xp_t, const CellState<T>& prev, UnrollContext<T>* ctx) const override {
     if (prev.size() != 2) throw UsageError("LSTM cell: the state holds two tensors (h, c), got " + std::to_string(prev.size()));
     if (tape.fusion()) {  // one pass, the same records as below (framework/ops/fused_lstm.cpp)
-      CellState<T> s = lstm_cell(xp_t, prev[0], prev[1], tape.param(W_hh), ctx ? ctx->buffer[0] : nullptr);
+      const auto s = lstm_cell(xp_t, prev[0], prev[1], tape.param(W_hh), ctx ? ctx->buffer[0] : nullptr);
       tape.set_role(s[0], "h");
       tape.set_role(s[1], "c");
-      return s;
+      return {s[0], s[1]};
     }
     return step_composed(tape, xp_t, prev);
   }

@@ -43,7 +43,8 @@ memory::RecurrenceStep<T> RunnerSteps<T>::step(Tape<T>& tape, const Var<T>& x_t,
   const int64_t bt = x_t.shape()[0];
   Var<T> p = prev.shape()[0] == bt ? prev : slice_rows(prev, 0, bt);
   const bool whole = L == 1 && parts == 1;  // the state is h itself
-  std::vector<Var<T>> next;
+  std::vector<Var<T>>& next = next_;  // capacity kept from step to step: no allocation
+  next.clear();
   Var<T> x = x_t;
   for (int64_t l = 0; l < L; ++l) {
     CellState<T> s;

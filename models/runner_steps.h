@@ -31,6 +31,7 @@ class RunnerSteps : public memory::Recurrence<T> {
 
  private:
   const SequenceRunner<T>& runner_;
+  mutable std::vector<Var<T>> next_;  // step()'s list of the new state's tensors (one caller at a time)
 };
 
 }  // namespace reel

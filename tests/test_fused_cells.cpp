@@ -102,7 +102,7 @@ TEST_CASE("gradcheck the fused lstm_cell", "[fused][gradcheck]") {
   };
   // Two steps, so W gets two contributions and the second step reads the first's h and c.
   const auto f = [](Tape<double>&, const std::vector<Var<double>>& v) {
-    std::vector<Var<double>> s = lstm_cell(v[0], v[1], v[2], v[3]);
+    auto s = lstm_cell(v[0], v[1], v[2], v[3]);
     s = lstm_cell(v[0], s[0], s[1], v[3]);
     return add(sum(mul(s[0], s[0])), sum(s[1]));
   };

@@ -10,8 +10,8 @@
 namespace reel {
 
 template <class T>
-std::vector<Var<T>> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
-                              T* gates_buffer) {
+std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
+                                T* gates_buffer) {
   Tape<T>& tape = xp.tape();
   for (const Var<T>* v : {&xp, &h_prev, &c_prev, &W}) tape.check(*v, "lstm_cell");
   const Shape sx = xp.shape(), sh = h_prev.shape(), sc = c_prev.shape(), sw = W.shape();
@@ -79,9 +79,9 @@ std::vector<Var<T>> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<
   return {h, c};
 }
 
-template std::vector<Var<float>> lstm_cell(const Var<float>&, const Var<float>&, const Var<float>&, const Var<float>&,
-                                           float*);
-template std::vector<Var<double>> lstm_cell(const Var<double>&, const Var<double>&, const Var<double>&,
-                                            const Var<double>&, double*);
+template std::array<Var<float>, 2> lstm_cell(const Var<float>&, const Var<float>&, const Var<float>&,
+                                             const Var<float>&, float*);
+template std::array<Var<double>, 2> lstm_cell(const Var<double>&, const Var<double>&, const Var<double>&,
+                                              const Var<double>&, double*);
 
 }  // namespace reel
