@@ -42,6 +42,8 @@ def grid(a):
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "a") as out, open(a.out + ".log", "a") as log:
         for task, cell, layers, bidir in SETTINGS:
+            if task not in a.tasks:
+                continue
             for seed in a.seeds:
                 flags = ["--epochs", str(a.epochs), "--seed", str(seed), "--cell", cell, "--layers", str(layers)]
                 flags += ["--bidirectional"] if bidir else []
@@ -58,11 +60,12 @@ def grid(a):
                           f"test {r['test_accuracy']:.4f} ({r['seconds']:.0f} s)", file=sys.stderr, flush=True)
 
 
-def summarize(path):
+def summarize(paths):
     rows = {}
-    for line in open(path):
-        r = json.loads(line)
-        rows.setdefault(key(r), {}).setdefault(r["side"], []).append(r)
+    for path in paths:
+        for line in open(path):
+            r = json.loads(line)
+            rows.setdefault(key(r), {}).setdefault(r["side"], []).append(r)
     print("| task | model | reel test acc (3 seeds) | PyTorch test acc (3 seeds) | reel − PyTorch | reel seq/s | PyTorch seq/s |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for (task, cell, layers, bidir), sides in rows.items():
@@ -83,13 +86,15 @@ def main():
     p.add_argument("--out", default=os.path.join(ROOT, "runs", "accuracy_grid.jsonl"))
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    p.add_argument("--summarize", metavar="FILE")
+    p.add_argument("--tasks", nargs="+", default=["tagger", "classifier"], choices=["tagger", "classifier"],
+                   help="run only these tasks (e.g. two processes, one per task, on two cores)")
+    p.add_argument("--summarize", metavar="FILE", nargs="+", help="one or more result files")
     a = p.parse_args()
     if a.summarize:
         summarize(a.summarize)
     else:
         grid(a)
-        summarize(a.out)
+        summarize([a.out])
 
 
 if __name__ == "__main__":
