@@ -1,18 +1,25 @@
-// bench_rnn: times reel's VanillaRNN<float> at one shape and prints one JSON line per metric.
-// bench/torch_rnn_bench.py is the same benchmark for nn.RNN; bench/run_benchmarks.py runs both over
-// the grid and writes the comparison table.
+// bench_rnn: times a reel recurrent layer at one shape and prints one JSON line per metric.
+// bench/torch_rnn_bench.py is the same benchmark for nn.RNN / nn.LSTM / nn.GRU; bench/run_benchmarks.py
+// runs both over the grid and writes the comparison table.
+//
+// --cell rnn (default): VanillaRNN<float> (forward_sequence), exactly the path docs/benchmarks.md
+// measured. --cell lstm|gru: a one-layer, one-direction SequenceRunner<float> on
+// RunnerInput<float>::padded(X) (every sequence full length); forward and forward_backward ask for
+// the per-step output (B, T, d), the training step only for the final states (outputs = false, as
+// SequenceClassifier does). G = 1 (rnn), 4 (lstm), 3 (gru) gate blocks below.
 //
 // Metrics (--metric all, or a comma list):
 //   peak_mib          forward + backward of the sum of all hidden states, 2 iterations, measured FIRST
 //                     in this fresh process: VmHWM - VmRSS from /proc/self/status, after the model and
 //                     input exist and the high-water mark is reset (echo 5 > /proc/self/clear_refs).
 //                     The tape's own TapeStats::peak_bytes is reported beside it.
-//   forward           forward_sequence under NoGradGuard (inference: nothing recorded).
-//   forward_backward  forward, loss = sum(stack_time(h_1..h_T)), backward.
+//   forward           forward_sequence (rnn) / runner forward (lstm, gru) under NoGradGuard
+//                     (inference: nothing recorded).
+//   forward_backward  forward, loss = sum(stack_time(h_1..h_T)) (rnn) / sum(output) (lstm, gru), backward.
 //   train_step        forward, Linear head on h_T (10 classes), cross_entropy, backward, SGD step,
 //                     zero_grad.
-//   sgemm             raw reel::blas::gemm at the forward's shapes: the recurrent (B×d)·(d×d) and the
-//                     input projection (B·T×n)·(n×d); "floor_ms" = one input GEMM + T recurrent GEMMs,
+//   sgemm             raw reel::blas::gemm at the forward's shapes: the recurrent (B×d)·(d×G·d) and the
+//                     input projection (B·T×n)·(n×G·d); "floor_ms" = one input GEMM + T recurrent GEMMs,
 //                     the time a forward would take if it were nothing but its GEMMs.
 // Each timed metric: --warmup untimed iterations, then --reps timed ones; median, min and max ms.
 // One Tape is reused with clear() between iterations (reel's steady state).
@@ -21,6 +28,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -32,6 +40,7 @@
 #include "framework/rng.h"
 #include "framework/tape.h"
 #include "models/linear.h"
+#include "models/sequence_runner.h"
 #include "models/vanilla_rnn.h"
 
 using namespace reel;
@@ -132,9 +141,10 @@ std::string json_escape(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Cli cli("bench_rnn", "Times reel's VanillaRNN (forward, forward+backward, training step, peak memory, raw sgemm) "
-                       "at one shape; one JSON line per metric.");
-  cli.option("batch", "32", "batch size B")
+  Cli cli("bench_rnn", "Times reel's VanillaRNN, or a one-layer LSTM/GRU SequenceRunner (forward, forward+backward, "
+                       "training step, peak memory, raw sgemm) at one shape; one JSON line per metric.");
+  cli.option("cell", "rnn", "rnn (VanillaRNN), lstm or gru (one-layer SequenceRunner)")
+      .option("batch", "32", "batch size B")
       .option("seq", "100", "sequence length T")
       .option("hidden", "256", "hidden size d")
       .option("input", "100", "input size n")
@@ -159,17 +169,35 @@ int main(int argc, char** argv) {
     for (const auto& m : metrics)
       if (m != "peak_mib" && m != "forward" && m != "forward_backward" && m != "train_step" && m != "sgemm")
         throw UsageError("bench_rnn: unknown metric '" + m + "'");
+    const std::string cell = cli.str("cell");
+    if (cell != "rnn" && cell != "lstm" && cell != "gru")
+      throw UsageError("bench_rnn: --cell must be rnn, lstm or gru, got '" + cell + "'");
+    const int64_t G = cell == "lstm" ? 4 : cell == "gru" ? 3 : 1;  // gate blocks of the projections
     // peak_mib must run first: the process is fresh only once.
     std::stable_partition(metrics.begin(), metrics.end(), [](const std::string& m) { return m == "peak_mib"; });
 
     // ---- setup: model, head, optimizer, data (all before any measurement)
     Rng rng(static_cast<uint64_t>(cli.integer("seed")));
     ParameterStore<float> store;
-    RNNConfig cfg;
-    cfg.input_dim = n;
-    cfg.hidden_dim = d;
-    cfg.output_dim = 0;
-    VanillaRNN<float> rnn(store, cfg, rng);
+    // rnn: VanillaRNN, as before the gated cells existed (same parameters, same Rng draws).
+    // lstm/gru: a one-layer SequenceRunner. Only one of the two is built.
+    std::unique_ptr<VanillaRNN<float>> rnn;
+    std::unique_ptr<SequenceRunner<float>> runner;
+    if (cell == "rnn") {
+      RNNConfig cfg;
+      cfg.input_dim = n;
+      cfg.hidden_dim = d;
+      cfg.output_dim = 0;
+      rnn = std::make_unique<VanillaRNN<float>>(store, cfg, rng);
+    } else {
+      RunnerConfig rc;
+      rc.cell = cell;
+      rc.input_dim = n;
+      rc.hidden_dim = d;
+      rc.num_layers = 1;
+      rc.bidirectional = false;
+      runner = std::make_unique<SequenceRunner<float>>(store, rc, rng);
+    }
     Linear<float> head(store, d, C, rng, "head");
     SGD<float> sgd(store.all(), SGDOptions{0.01});
     std::vector<float> x(static_cast<size_t>(B * Tn * n));
@@ -183,20 +211,35 @@ int main(int argc, char** argv) {
     auto forward = [&] {
       tape.clear();
       NoGradGuard<float> ng(tape);
-      auto seq = rnn.forward_sequence(tape, tape.input(x.data(), xshape));
-      sink = seq.final_hidden.data()[0];
+      if (rnn) {
+        auto seq = rnn->forward_sequence(tape, tape.input(x.data(), xshape));
+        sink = seq.final_hidden.data()[0];
+      } else {
+        auto out = runner->forward(tape, RunnerInput<float>::padded(tape.input(x.data(), xshape)));
+        sink = out.output.data()[0];
+      }
     };
     auto forward_backward = [&] {
       tape.clear();
-      auto seq = rnn.forward_sequence(tape, tape.input(x.data(), xshape));
-      Var<float> loss = sum(stack_time(seq.hidden_states));
+      Var<float> loss;
+      if (rnn) {
+        auto seq = rnn->forward_sequence(tape, tape.input(x.data(), xshape));
+        loss = sum(stack_time(seq.hidden_states));
+      } else {
+        loss = sum(runner->forward(tape, RunnerInput<float>::padded(tape.input(x.data(), xshape))).output);
+      }
       tape.backward(loss);
       sink = loss.item();
     };
+    // The final hidden state h_T (batch, d) the training step's head reads.
+    auto final_hidden = [&]() -> Var<float> {
+      if (rnn) return rnn->forward_sequence(tape, tape.input(x.data(), xshape)).final_hidden;
+      return runner->forward(tape, RunnerInput<float>::padded(tape.input(x.data(), xshape)), {}, /*outputs=*/false)
+          .final_hidden();
+    };
     auto train_step = [&] {
       tape.clear();
-      auto seq = rnn.forward_sequence(tape, tape.input(x.data(), xshape));
-      Var<float> loss = cross_entropy(head.forward(tape, seq.final_hidden), targets);
+      Var<float> loss = cross_entropy(head.forward(tape, final_hidden()), targets);
       tape.backward(loss);
       sgd.step();
       store.zero_grad();
@@ -206,12 +249,13 @@ int main(int argc, char** argv) {
     const std::string kernel = json_escape(blas::describe());
     auto line = [&](const std::string& metric) {
       JsonLine j;
-      j.add("side", std::string("reel")).add("metric", metric).add("batch", B).add("seq_len", Tn).add("hidden", d)
-          .add("input", n).add("threads", static_cast<int64_t>(threads)).add("reps", static_cast<int64_t>(reps))
-          .add("warmup", static_cast<int64_t>(warmup));
+      j.add("side", std::string("reel")).add("cell", cell).add("metric", metric).add("batch", B).add("seq_len", Tn)
+          .add("hidden", d).add("input", n).add("threads", static_cast<int64_t>(threads))
+          .add("reps", static_cast<int64_t>(reps)).add("warmup", static_cast<int64_t>(warmup));
       return j;
     };
-    const double fwd_flops = 2.0 * static_cast<double>(B) * static_cast<double>(Tn) *
+    // Useful forward FLOPs: the input projection and the recurrent products, G gate blocks each.
+    const double fwd_flops = 2.0 * static_cast<double>(B) * static_cast<double>(Tn) * static_cast<double>(G) *
                              (static_cast<double>(n) * static_cast<double>(d) + static_cast<double>(d) * static_cast<double>(d));
 
     for (const std::string& m : metrics) {
@@ -239,27 +283,31 @@ int main(int argc, char** argv) {
             .add("kernel", kernel);
         j.print();
       } else if (m == "sgemm") {
-        std::vector<float> h(static_cast<size_t>(B * d), 0.5f), w(static_cast<size_t>(d * d), 0.01f),
-            out(static_cast<size_t>(B * d)), xp(static_cast<size_t>(B * Tn * d)), wx(static_cast<size_t>(n * d), 0.01f);
-        // Recurrent GEMM: T of them per rep, as in one forward.
+        const int64_t Gd = G * d;  // output columns of both products
+        std::vector<float> h(static_cast<size_t>(B * d), 0.5f), w(static_cast<size_t>(d * Gd), 0.01f),
+            out(static_cast<size_t>(B * Gd)), xp(static_cast<size_t>(B * Tn * Gd)),
+            wx(static_cast<size_t>(n * Gd), 0.01f);
+        // Recurrent GEMM (B×d)·(d×G·d): T of them per rep, as in one forward.
         const Timing rec = time_it(warmup, reps, max_s, [&] {
           for (int64_t t = 0; t < Tn; ++t)
-            blas::gemm(false, false, B, d, d, 1.0f, h.data(), d, w.data(), d, 0.0f, out.data(), d);
+            blas::gemm(false, false, B, Gd, d, 1.0f, h.data(), d, w.data(), Gd, 0.0f, out.data(), Gd);
           sink = out[0];
         });
+        // Input projection (B·T×n)·(n×G·d).
         const Timing inp = time_it(warmup, reps, max_s, [&] {
-          blas::gemm(false, false, B * Tn, d, n, 1.0f, x.data(), n, wx.data(), d, 0.0f, xp.data(), d);
+          blas::gemm(false, false, B * Tn, Gd, n, 1.0f, x.data(), n, wx.data(), Gd, 0.0f, xp.data(), Gd);
           sink = xp[0];
         });
-        const double rec_flops = 2.0 * static_cast<double>(B) * static_cast<double>(d) * static_cast<double>(d) *
+        const double rec_flops = 2.0 * static_cast<double>(B) * static_cast<double>(d) * static_cast<double>(Gd) *
                                  static_cast<double>(Tn);
-        const double inp_flops = 2.0 * static_cast<double>(B * Tn) * static_cast<double>(n) * static_cast<double>(d);
+        const double inp_flops = 2.0 * static_cast<double>(B * Tn) * static_cast<double>(n) * static_cast<double>(Gd);
         JsonLine j = line(m);
         j.add("recurrent_gflops", rec_flops / (rec.median * 1e6))
             .add("input_gflops", inp_flops / (inp.median * 1e6))
             .add("floor_ms", rec.median + inp.median)
             .add("floor_gflops", fwd_flops / ((rec.median + inp.median) * 1e6))
             .add("recurrent_ms_per_step", rec.median / static_cast<double>(Tn))
+            .add("gates", G)
             .add("kernel", kernel);
         j.print();
       } else {

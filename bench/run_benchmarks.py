@@ -2,9 +2,12 @@
 """Runs reel (bench_rnn) and PyTorch (torch_rnn_bench.py) side by side over the benchmark grid and
 writes one comparison table: results.csv, results.md and raw.jsonl in --out (default bench/results).
 
+Cells (--cells, default rnn,lstm,gru): rnn = reel's VanillaRNN vs nn.RNN (the path docs/benchmarks.md
+has always measured); lstm / gru = a one-layer reel SequenceRunner vs nn.LSTM / nn.GRU. Every cell
+runs over the same grid.
 Grid (from the reference's profile_rnn_forward): input 100, batch 32, hidden {128,256,512,1024} x
 seq_len {50,100,200,500}, plus batch 1 and batch 128 at hidden 256, seq 100; threads 1 and 2.
---quick: batch 32, hidden {128,512}, seq 100 (under two minutes).
+--quick: batch 32, hidden {128,512}, seq 100 (rnn alone: under two minutes).
 
 Every measurement runs in a fresh process, one per (point, threads, side/configuration), in the order
 reel, PyTorch best, PyTorch as installed, so that machine noise hits all three alike:
@@ -14,7 +17,7 @@ reel, PyTorch best, PyTorch as installed, so that machine noise hits all three a
 Both PyTorch configurations call torch.set_num_threads(N) and set the OpenBLAS pool torch's GEMMs
 use to N threads (torch.set_num_threads alone leaves it at the core count).
 
-CSV: batch,seq_len,hidden,threads,metric,reel_ms,pytorch_ms,pytorch_installed_ms,ratio with metric in
+CSV: cell,batch,seq_len,hidden,threads,metric,reel_ms,pytorch_ms,pytorch_installed_ms,ratio with metric in
 forward, forward_backward, train_step (median ms) and peak_mib (MiB, in the *_ms columns);
 pytorch_ms = PyTorch best configuration; ratio = reel / PyTorch best (< 1: reel is faster/smaller).
 """
@@ -38,6 +41,8 @@ BEST_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_CORETYPE": "SkylakeX"}
 # Variables the bench itself controls: removed from every child's environment.
 CONTROLLED = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY",
               "OPENBLAS_CORETYPE", "GOTO_NUM_THREADS"]
+CELLS = ["rnn", "lstm", "gru"]
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # gate blocks: both projections are G·hidden wide
 
 
 def grid(quick):
@@ -47,14 +52,23 @@ def grid(quick):
     return pts + [(1, 100, 256), (128, 100, 256)]
 
 
-def reps_for(b, t, h, quick, reps, warmup):
+def reps_for(b, t, h, quick, reps, warmup, gates=1):
     """Same reps for both sides: ~1 s of timed training steps per metric, 5..25 reps."""
     if reps:
         return reps, warmup
-    flops = 2.0 * b * t * (100 * h + h * h)
+    flops = 2.0 * b * t * gates * (100 * h + h * h)
     est_train_s = 3 * flops / 30e9 + 3 * b * t * 2e-6  # ~30 GFLOP/s plus per-step overhead
     r = int(max(5, min(25, (1.0 if quick else 1.5) / max(est_train_s, 1e-4))))
     return r, (1 if est_train_s > 1.0 else warmup)
+
+
+def target_for(cell, b, h):
+    """The training-step target (reel / PyTorch best at each side's best thread count), or None."""
+    if cell == "rnn":
+        if b == 1:
+            return 0.15  # per-step overhead at batch 1
+        return 1.0 if h >= 1024 else 0.8
+    return 0.7 if h <= 512 else None  # lstm, gru
 
 
 def pooled(recs):
@@ -68,7 +82,8 @@ def pooled(recs):
         ms = sorted(v for r in recs for v in r["samples_ms"])
         out.update(median_ms=statistics.median(ms), min_ms=ms[0], max_ms=ms[-1], reps_done=len(ms), rounds=len(recs))
         if "gflops" in out:
-            flops = 2.0 * out["batch"] * out["seq_len"] * (out["input"] * out["hidden"] + out["hidden"] ** 2)
+            flops = 2.0 * out["batch"] * out["seq_len"] * GATES[out.get("cell", "rnn")] * (
+                out["input"] * out["hidden"] + out["hidden"] ** 2)
             out["gflops"] = flops / (out["median_ms"] * 1e6)
     else:
         for k, v in out.items():
@@ -145,6 +160,7 @@ def main():
     ap = argparse.ArgumentParser(description="reel vs PyTorch RNN benchmark (see the module docstring)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"), help="output directory")
     ap.add_argument("--quick", action="store_true", help="hidden 128 and 512, seq 100, batch 32 only")
+    ap.add_argument("--cells", default=",".join(CELLS), help="comma list of cells: rnn, lstm, gru (default: all)")
     ap.add_argument("--threads", default="1,2", help="comma list of thread counts")
     ap.add_argument("--reps", type=int, default=0, help="timed reps per metric (default: by size, 5..15)")
     ap.add_argument("--warmup", type=int, default=2, help="warm-up reps per metric")
@@ -162,6 +178,10 @@ def main():
     binary = find_binary(a.binary)
     torch_script = os.path.join(ROOT, "bench", "torch_rnn_bench.py")
     threads = [int(t) for t in a.threads.split(",") if t]
+    cells = [c for c in a.cells.split(",") if c]
+    for c in cells:
+        if c not in CELLS:
+            sys.exit("run_benchmarks: unknown cell '%s' (known: %s)" % (c, ", ".join(CELLS)))
     points = ([tuple(int(v) for v in p.split(":")) for p in a.points.split(",")] if a.points else grid(a.quick))
     os.makedirs(a.out, exist_ok=True)
     log = open(os.path.join(a.out, "commands.log"), "w")
@@ -173,23 +193,23 @@ def main():
     except OSError:
         rev = "?"
     budget = a.max_seconds if a.max_seconds >= 0 else (3.0 if a.quick else 10.0)
-    gathered = {}  # (b,t,h,thr) -> {side: {metric: [record per round]}}
+    gathered = {}  # (cell,b,t,h,thr) -> {side: {metric: [record per round]}}
     for rnd in range(a.rounds):
-        for (b, t, h) in points:
-            reps, warmup = reps_for(b, t, h, a.quick, a.reps, a.warmup)
+        for (cell, (b, t, h)) in [(c, p) for c in cells for p in points]:
+            reps, warmup = reps_for(b, t, h, a.quick, a.reps, a.warmup, GATES[cell])
             for thr in threads:
-                common = ["--batch", str(b), "--seq", str(t), "--hidden", str(h), "--input", "100",
+                common = ["--cell", cell, "--batch", str(b), "--seq", str(t), "--hidden", str(h), "--input", "100",
                           "--threads", str(thr), "--reps", str(reps), "--warmup", str(warmup),
                           "--max-seconds", str(budget), "--metric", "all"]
-                print("round %d  B=%d T=%d d=%d threads=%d reps=%d warmup=%d  [%.0fs]" % (
-                    rnd + 1, b, t, h, thr, reps, warmup, time.time() - t_start), flush=True)
+                print("round %d  %s B=%d T=%d d=%d threads=%d reps=%d warmup=%d  [%.0fs]" % (
+                    rnd + 1, cell, b, t, h, thr, reps, warmup, time.time() - t_start), flush=True)
                 sides = [
                     ("reel", [binary] + common, {}),
                     ("best", [a.python, torch_script] + common + ["--flush-denormal", "--config", "best"], BEST_ENV),
                     ("installed", [a.python, torch_script] + common + ["--config", "installed"], {}),
                 ]
                 k = rnd % len(sides)
-                slot = gathered.setdefault((b, t, h, thr), {})
+                slot = gathered.setdefault((cell, b, t, h, thr), {})
                 for name, cmd, env in sides[k:] + sides[:k]:  # rotate who goes first each round
                     for r in run(cmd, env, log):
                         r["side_config"] = name
@@ -207,19 +227,19 @@ def main():
 
     # ---- CSV
     rows = []
-    for (b, t, h, thr), sides in results.items():
+    for (cell, b, t, h, thr), sides in results.items():
         for m in METRICS:
             rv = value(sides["reel"].get(m), m)
             pv = value(sides["best"].get(m), m)
             iv = value(sides["installed"].get(m), m)
             ratio = rv / pv if rv is not None and pv else None
-            rows.append(dict(batch=b, seq_len=t, hidden=h, threads=thr, metric=m,
+            rows.append(dict(cell=cell, batch=b, seq_len=t, hidden=h, threads=thr, metric=m,
                              reel_ms="" if rv is None else "%.4f" % rv,
                              pytorch_ms="" if pv is None else "%.4f" % pv,
                              pytorch_installed_ms="" if iv is None else "%.4f" % iv,
                              ratio="" if ratio is None else "%.4f" % ratio))
     with open(os.path.join(a.out, "results.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["batch", "seq_len", "hidden", "threads", "metric", "reel_ms", "pytorch_ms",
+        w = csv.DictWriter(f, fieldnames=["cell", "batch", "seq_len", "hidden", "threads", "metric", "reel_ms", "pytorch_ms",
                                           "pytorch_installed_ms", "ratio"])
         w.writeheader()
         w.writerows(rows)
@@ -233,14 +253,16 @@ def main():
         return "?"
 
     cmd = "bench/run_benchmarks.py" + (" --quick" if a.quick else "") + \
-          ("" if a.threads == "1,2" else " --threads " + a.threads) + (" --reps %d" % a.reps if a.reps else "") + \
+          ("" if a.threads == "1,2" else " --threads " + a.threads) + \
+          ("" if cells == CELLS else " --cells " + ",".join(cells)) + (" --reps %d" % a.reps if a.reps else "") + \
           (" --rounds %d" % a.rounds if a.rounds != 1 else "") + \
           (" --points " + a.points if a.points else "")
     md = []
     md.append("Measured %s on %s (%d cores, Linux %s, load average %.1f at the end), tree at git %s when the run started; "
-              "%d points x threads {%s}, %d round(s), %.0f s in all. Command: `%s`." % (
+              "cells {%s} x %d points x threads {%s}, %d round(s), %.0f s in all. Command: `%s`." % (
                   datetime.date.today().isoformat(), cpu_model(), os.cpu_count() or 0, platform.release(),
-                  os.getloadavg()[0], rev, len(points), ",".join(map(str, threads)), a.rounds, elapsed, cmd))
+                  os.getloadavg()[0], rev, ",".join(cells), len(points), ",".join(map(str, threads)), a.rounds,
+                  elapsed, cmd))
     md.append("")
     md.append("- reel kernel: `%s`" % first("reel", "kernel"))
     md.append("- PyTorch %s best configuration kernel (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_CORETYPE=SkylakeX, "
@@ -255,36 +277,42 @@ def main():
     md.append("")
     md.append("### Ratios (reel / PyTorch best)")
     md.append("")
-    md.append("| batch | seq | hidden | threads | forward | fwd+bwd | train step | peak mem |")
-    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    ratio_of = {(int(r["batch"]), int(r["seq_len"]), int(r["hidden"]), int(r["threads"]), r["metric"]): r["ratio"]
-                for r in rows}
-    all_ratios = {m: [] for m in METRICS}
-    for (b, t, h, thr) in results:
-        cells = []
+    md.append("| cell | batch | seq | hidden | threads | forward | fwd+bwd | train step | peak mem |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    ratio_of = {(r["cell"], int(r["batch"]), int(r["seq_len"]), int(r["hidden"]), int(r["threads"]), r["metric"]):
+                r["ratio"] for r in rows}
+    all_ratios = {c: {m: [] for m in METRICS} for c in cells}
+    for (cell, b, t, h, thr) in results:
+        row = []
         for m in METRICS:
-            v = ratio_of.get((b, t, h, thr, m), "")
-            cells.append("%.2f" % float(v) if v else "—")
+            v = ratio_of.get((cell, b, t, h, thr, m), "")
+            row.append("%.2f" % float(v) if v else "—")
             if v:
-                all_ratios[m].append(float(v))
-        md.append("| %d | %d | %d | %d | %s |" % (b, t, h, thr, " | ".join(cells)))
+                all_ratios[cell][m].append(float(v))
+        md.append("| %s | %d | %d | %d | %d | %s |" % (cell, b, t, h, thr, " | ".join(row)))
     md.append("")
-    md.append("Median ratio over the grid: " + ", ".join(
-        "%s %.2f (range %.2f–%.2f)" % (m, statistics.median(v), min(v), max(v)) for m, v in all_ratios.items() if v) + ".")
-    md.append("")
+    for cell in cells:
+        if any(all_ratios[cell].values()):
+            md.append("Median ratio over the grid, %s: " % cell + ", ".join(
+                "%s %.2f (range %.2f–%.2f)" % (m, statistics.median(v), min(v), max(v))
+                for m, v in all_ratios[cell].items() if v) + ".")
+            md.append("")
     # ---- the issue's targets: best thread count of each side, per point
     md.append("### Targets: training step at each side's best thread count")
     md.append("")
-    md.append("Per point, the faster of 1 and 2 threads for reel against the faster for PyTorch best. Target: "
-              "ratio ≤ 0.8 at hidden ≤ 512, ≤ 1.0 at hidden 1024 (stretch: ≤ 0.5 at hidden ≤ 256).")
+    md.append("Per point and cell, the faster of the thread counts run for reel against the faster for PyTorch "
+              "best. Targets: rnn ratio ≤ 0.8 at hidden ≤ 512, ≤ 1.0 at hidden 1024 (stretch: ≤ 0.5 at hidden "
+              "≤ 256), ≤ 0.15 at batch 1 (per-step overhead); lstm and gru ≤ 0.7 at hidden ≤ 512 (none at 1024).")
     md.append("")
-    md.append("| batch | seq | hidden | reel ms (threads) | PyTorch best ms (threads) | ratio | target | met |")
-    md.append("|---:|---:|---:|---:|---:|---:|---:|:---:|")
+    md.append("| cell | batch | seq | hidden | reel ms (threads) | PyTorch best ms (threads) | ratio | target | met |")
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|:---:|")
     by_point = {}
-    for (b, t, h, thr), sides in results.items():
-        by_point.setdefault((b, t, h), {})[thr] = sides
-    met_all, best_ratios, stretch = True, [], 0
-    for (b, t, h), per_thr in by_point.items():
+    for (cell, b, t, h, thr), sides in results.items():
+        by_point.setdefault((cell, b, t, h), {})[thr] = sides
+    met_all = {c: True for c in cells}
+    best_ratios = {c: [] for c in cells}
+    stretch = 0
+    for (cell, b, t, h), per_thr in by_point.items():
         def best_of(side):
             cands = [(value(sd[side].get("train_step"), "train_step"), thr) for thr, sd in per_thr.items()]
             cands = [c for c in cands if c[0] is not None]
@@ -293,61 +321,68 @@ def main():
         if rv is None or not pv:
             continue
         ratio = rv / pv
-        target = 1.0 if h >= 1024 else 0.8
-        ok = ratio <= target
-        met_all = met_all and ok
-        best_ratios.append(ratio)
-        stretch += (h <= 256 and ratio <= 0.5)
-        md.append("| %d | %d | %d | %s (%d) | %s (%d) | %.2f | ≤ %.1f | %s |" % (
-            b, t, h, fmt(rv), rt, fmt(pv), pt, ratio, target, "yes" if ok else "**no**"))
+        target = target_for(cell, b, h)
+        ok = target is None or ratio <= target
+        met_all[cell] = met_all[cell] and ok
+        best_ratios[cell].append(ratio)
+        stretch += (cell == "rnn" and h <= 256 and ratio <= 0.5)
+        md.append("| %s | %d | %d | %d | %s (%d) | %s (%d) | %.2f | %s | %s |" % (
+            cell, b, t, h, fmt(rv), rt, fmt(pv), pt, ratio, "—" if target is None else "≤ %.2g" % target,
+            "—" if target is None else ("yes" if ok else "**no**")))
     md.append("")
-    if best_ratios:
-        md.append("Training step at best thread counts: median ratio %.2f (range %.2f–%.2f); target %s at every "
-                  "point; %d of %d points with hidden ≤ 256 at ≤ 0.5 (2x faster)." % (
-                      statistics.median(best_ratios), min(best_ratios), max(best_ratios),
-                      "met" if met_all else "**not met**", stretch,
-                      sum(1 for (b, t, h) in by_point if h <= 256)))
+    for cell in cells:
+        br = best_ratios[cell]
+        if not br:
+            continue
+        extra = ""
+        if cell == "rnn":
+            extra = "; %d of %d points with hidden ≤ 256 at ≤ 0.5 (2x faster)" % (
+                stretch, sum(1 for (c, b, t, h) in by_point if c == "rnn" and h <= 256))
+        md.append("Training step at best thread counts, %s: median ratio %.2f (range %.2f–%.2f); target %s at every "
+                  "point%s." % (cell, statistics.median(br), min(br), max(br),
+                                "met" if met_all[cell] else "**not met**", extra))
         md.append("")
     eff = []
-    for (b, t, h, thr), sides in results.items():
+    for (cell, b, t, h, thr), sides in results.items():
         g = sides["reel"].get("sgemm", {})
         rf = sides["reel"].get("forward", {}).get("gflops")
         if h >= 512 and rf and g.get("floor_gflops"):
-            eff.append((b, t, h, thr, 100 * rf / g["floor_gflops"]))
+            eff.append((cell, b, t, h, thr, 100 * rf / g["floor_gflops"]))
     if eff:
         md.append("Forward at hidden ≥ 512 against the sgemm floor at the recurrence's shapes (same threads; "
-                  "target ≥ 70%%): %s." % ", ".join("B%d T%d d%d %dt %.0f%%" % e for e in eff))
+                  "target ≥ 70%% for rnn): %s." % ", ".join("%s B%d T%d d%d %dt %.0f%%" % e for e in eff))
         md.append("")
     md.append("### Times (ms, median (min–max)) and peak memory (MiB)")
     md.append("")
-    md.append("| batch | seq | hidden | threads | metric | reel | PyTorch best | PyTorch installed | ratio |")
-    md.append("|---:|---:|---:|---:|---|---:|---:|---:|---:|")
-    for (b, t, h, thr), sides in results.items():
+    md.append("| cell | batch | seq | hidden | threads | metric | reel | PyTorch best | PyTorch installed | ratio |")
+    md.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    for (cell, b, t, h, thr), sides in results.items():
         for m in METRICS:
             r, p, i = (sides[s].get(m) for s in ("reel", "best", "installed"))
-            rat = ratio_of.get((b, t, h, thr, m), "")
+            rat = ratio_of.get((cell, b, t, h, thr, m), "")
             if m == "peak_mib":
                 rc = fmt(value(r, m)) + (" (tape %s)" % fmt(r["tape_peak_mib"]) if r and "tape_peak_mib" in r else "")
-                cells = [rc, fmt(value(p, m)), fmt(value(i, m))]
+                row = [rc, fmt(value(p, m)), fmt(value(i, m))]
             else:
-                cells = [spread(r), spread(p), spread(i)]
-            md.append("| %d | %d | %d | %d | %s | %s | %s |" % (b, t, h, thr, m, " | ".join(cells),
-                                                               "%.2f" % float(rat) if rat else "—"))
+                row = [spread(r), spread(p), spread(i)]
+            md.append("| %s | %d | %d | %d | %d | %s | %s | %s |" % (cell, b, t, h, thr, m, " | ".join(row),
+                                                                    "%.2f" % float(rat) if rat else "—"))
     md.append("")
-    md.append("### Forward GFLOP/s (useful FLOPs 2·B·T·(n·d + d·d)) beside raw sgemm at the same shapes")
+    md.append("### Forward GFLOP/s (useful FLOPs 2·B·T·G·(n·d + d·d)) beside raw sgemm at the same shapes")
     md.append("")
-    md.append("sgemm columns time reel::blas::gemm alone: the recurrent (B×d)·(d×d), the input projection "
-              "(B·T×n)·(n×d), and the forward's GEMM floor (one input GEMM + T recurrent GEMMs).")
+    md.append("G = gate blocks (rnn 1, lstm 4, gru 3). sgemm columns time reel::blas::gemm alone: the recurrent "
+              "(B×d)·(d×G·d), the input projection (B·T×n)·(n×G·d), and the forward's GEMM floor (one input "
+              "GEMM + T recurrent GEMMs).")
     md.append("")
-    md.append("| batch | seq | hidden | threads | reel fwd | PyTorch best fwd | PyTorch installed fwd | "
+    md.append("| cell | batch | seq | hidden | threads | reel fwd | PyTorch best fwd | PyTorch installed fwd | "
               "sgemm recurrent | sgemm input | GEMM floor | reel / floor |")
-    md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for (b, t, h, thr), sides in results.items():
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (cell, b, t, h, thr), sides in results.items():
         g = sides["reel"].get("sgemm", {})
         rf = sides["reel"].get("forward", {}).get("gflops")
         fl = g.get("floor_gflops")
-        md.append("| %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |" % (
-            b, t, h, thr, fmt(rf, 1), fmt(sides["best"].get("forward", {}).get("gflops"), 1),
+        md.append("| %s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+            cell, b, t, h, thr, fmt(rf, 1), fmt(sides["best"].get("forward", {}).get("gflops"), 1),
             fmt(sides["installed"].get("forward", {}).get("gflops"), 1), fmt(g.get("recurrent_gflops"), 1),
             fmt(g.get("input_gflops"), 1), fmt(fl, 1), "%.0f%%" % (100 * rf / fl) if rf and fl else "—"))
     md_text = "\n".join(md) + "\n"

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """PyTorch twin of bench/bench_rnn.cpp: the same metrics, shapes, repetitions and JSON lines.
 
-nn.RNN(input, hidden, batch_first=True) (tanh, one layer) + nn.Linear(hidden, classes) head, float32,
-CPU. Metrics (--metric all, or a comma list):
+--cell rnn (default): nn.RNN(input, hidden, batch_first=True) (tanh, one layer); --cell lstm / gru:
+nn.LSTM / nn.GRU(input, hidden, batch_first=True) (one layer); + nn.Linear(hidden, classes) head,
+float32, CPU. Metrics (--metric all, or a comma list):
   peak_mib          forward + backward of output.sum(), 2 iterations, measured FIRST in this fresh
                     process: VmHWM - VmRSS from /proc/self/status after model and input exist and the
                     high-water mark is reset (echo 5 > /proc/self/clear_refs).
   forward           rnn(x) under torch.inference_mode().
   forward_backward  output, h_n = rnn(x); output.sum().backward().
-  train_step        zero_grad; logits = head(h_n[0]); cross_entropy; backward; SGD step.
+  train_step        zero_grad; logits = head(h_n[0]) (LSTM: h of (h_n, c_n)); cross_entropy; backward; SGD step.
 Threads: torch.set_num_threads(N) and, unless --torch-threads-only, the OpenBLAS pool that torch's
 float GEMMs run on (Debian's torch links OpenBLAS; torch.set_num_threads does not reach it).
 Configuration knobs read from the environment (set them before starting Python): OMP_WAIT_POLICY,
@@ -75,6 +76,8 @@ def kernel_description(lib, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cell", default="rnn", choices=["rnn", "lstm", "gru"],
+                    help="nn.RNN (tanh), nn.LSTM or nn.GRU, one layer, batch_first")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=100)
     ap.add_argument("--hidden", type=int, default=256)
@@ -116,7 +119,8 @@ def main():
 
     torch.manual_seed(a.seed)
     B, T, n, d, C = a.batch, a.seq, a.input, a.hidden, a.classes
-    rnn = nn.RNN(n, d, batch_first=True)
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[a.cell]  # gate blocks of the projections
+    rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[a.cell](n, d, batch_first=True)
     head = nn.Linear(d, C)
     opt = torch.optim.SGD(list(rnn.parameters()) + list(head.parameters()), lr=0.01)
     x = torch.randn(B, T, n)
@@ -137,18 +141,21 @@ def main():
     def train_step():
         opt.zero_grad(set_to_none=True)
         out, h = rnn(x)
+        if a.cell == "lstm":
+            h = h[0]  # (h_n, c_n)
         loss = F.cross_entropy(head(h[0]), y)
         loss.backward()
         opt.step()
         sink[0] = loss.detach()
 
     kernel = kernel_description(blas, blas_path)
-    common = dict(side="pytorch", config=a.config, batch=B, seq_len=T, hidden=d, input=n, threads=a.threads,
-                  reps=a.reps, warmup=a.warmup, torch_threads=torch.get_num_threads(), openblas_threads=blas_threads,
+    common = dict(side="pytorch", cell=a.cell, config=a.config, batch=B, seq_len=T, hidden=d, input=n,
+                  threads=a.threads, reps=a.reps, warmup=a.warmup, torch_threads=torch.get_num_threads(),
+                  openblas_threads=blas_threads,
                   omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", ""),
                   openblas_coretype=os.environ.get("OPENBLAS_CORETYPE", ""), flush_denormal=bool(a.flush_denormal),
                   kernel=kernel, torch_version=torch.__version__)
-    fwd_flops = 2.0 * B * T * (n * d + d * d)
+    fwd_flops = 2.0 * B * T * G * (n * d + d * d)
 
     for m in metrics:
         if m == "peak_mib":
