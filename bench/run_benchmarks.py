@@ -40,7 +40,7 @@ METRICS = ["forward", "forward_backward", "train_step", "peak_mib"]
 BEST_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_CORETYPE": "SkylakeX"}
 # Variables the bench itself controls: removed from every child's environment.
 CONTROLLED = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY",
-              "OPENBLAS_CORETYPE", "GOTO_NUM_THREADS"]
+              "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOTO_NUM_THREADS"]  # CORETYPE and L2_SIZE unset together
 CELLS = ["rnn", "lstm", "gru"]
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # gate blocks: both projections are G·hidden wide
 
