@@ -43,9 +43,12 @@ Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Va
 // (B·4d, reusable from step to step; default: fresh tape storage) with the GEMM accumulating into
 // it; the matmul, add, slice and the two inner mul nodes keep no value. Returns {h, c}.
 // xp (B, 4d): x·W_xh + b, rows of the input projection; h_prev, c_prev (B, d); W (d, 4d).
+// h_out, if given, is where h's value goes (B·d, a row block of all steps' states); with
+// defer_weight_grad the matmul's backward leaves dW to detail::rnn_projection's, as for rnn_cell
+// (dm_t = dgates_t = dxp_t: the projection's gradient is the recurrent product's).
 template <class T>
 std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
-                                T* gates_buffer = nullptr);
+                                T* gates_buffer = nullptr, T* h_out = nullptr, bool defer_weight_grad = false);
 // One GRU step (PyTorch's r, z, n) in one pass, recorded as the composed ops in their order:
 //   mm = h_prev·W, m = mm + b; r = σ(xp_r + m_r); z = σ(xp_z + m_z); n = tanh(xp_n + r ⊙ m_n);
 //   h = n + z ⊙ (h_prev - n)
@@ -55,8 +58,9 @@ std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Va
 // keep values. xp (B, 3d): x·W_xh + b_x; h_prev (B, d); W (d, 3d); b (3d).
 template <class T>
 Var<T> gru_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, T* m_buffer = nullptr);
-// P = X·W_xh for time-major X (T, B, n): the input projection of every step, one GEMM. Its backward
-// also accumulates W_hh's gradient over the whole sequence in one GEMM, dW_hh += Σ_t h_{t-1}ᵀ·dP_t,
+// P = X·W_xh for time-major X (T, B, n), W_xh (n, G): the input projection of every step, one GEMM.
+// Its backward also accumulates W_hh's (d, G) gradient over the whole sequence in one GEMM,
+// dW_hh += Σ_t h_{t-1}ᵀ·dP_t (also for lstm_cell steps, whose dm_t is dP_t),
 // for a recurrence whose step t is rnn_cell(P_t, h_{t-1}, W_hh, ..., h_out = H + t·B·d,
 // defer_weight_grad = true) from h0: there dm_t = ds_t = dP_t, and H holds h_1..h_T back to back.
 // One (d × T·B)·(T·B × d) GEMM runs up to 1.4x faster than T thin ones (K = B). Internal to the

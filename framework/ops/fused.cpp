@@ -20,12 +20,13 @@ void projection_backward(Tape<T>& tape, const Record<T>& r) {
   T* dW = tape.grad(static_cast<int32_t>(info[0]));
   if (!dW) return;
   const Node<T>& P = tape.node(r.out);
-  const int64_t steps = P.shape[0], B = P.shape[1], d = P.shape[2];
+  const int64_t steps = P.shape[0], B = P.shape[1], G = P.shape[2];
+  const int64_t d = tape.node(static_cast<int32_t>(info[0])).shape[0];  // W_hh (d, G)
   const T* dP = P.grad;
   const T* h0 = tape.node(static_cast<int32_t>(info[1])).value;
   const T* H = reinterpret_cast<const T*>(static_cast<intptr_t>(info[2]));
-  blas::gemm(true, false, d, d, B, T(1), h0, d, dP, d, T(1), dW, d);
-  if (steps > 1) blas::gemm(true, false, d, d, (steps - 1) * B, T(1), H, d, dP + B * d, d, T(1), dW, d);
+  blas::gemm(true, false, d, G, B, T(1), h0, d, dP, G, T(1), dW, G);
+  if (steps > 1) blas::gemm(true, false, d, G, (steps - 1) * B, T(1), H, d, dP + B * G, G, T(1), dW, G);
 }
 
 }  // namespace
@@ -36,11 +37,11 @@ Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, c
   Tape<T>& tape = X.tape();
   for (const Var<T>* v : {&X, &W_xh, &W_hh, &h0}) tape.check(*v, "rnn_projection");
   const Shape sx = X.shape(), sw = W_xh.shape(), sh = W_hh.shape(), s0 = h0.shape();
-  if (sx.rank != 3 || sw.rank != 2 || sw[0] != sx[2] || sh.rank != 2 || sh[0] != sw[1] || sh[1] != sw[1] ||
-      s0 != Shape{sx[1], sw[1]})
-    throw ShapeError("rnn_projection: expected X (T, B, n), W_xh (n, d), W_hh (d, d), h0 (B, d); got X " + sx.str() +
+  if (sx.rank != 3 || sw.rank != 2 || sw[0] != sx[2] || sh.rank != 2 || sh[1] != sw[1] || s0.rank != 2 ||
+      s0 != Shape{sx[1], sh[0]})
+    throw ShapeError("rnn_projection: expected X (T, B, n), W_xh (n, G), W_hh (d, G), h0 (B, d); got X " + sx.str() +
                      ", W_xh " + sw.str() + ", W_hh " + sh.str() + ", h0 " + s0.str());
-  const int64_t steps = sx[0], B = sx[1], n = sx[2], d = sw[1];
+  const int64_t steps = sx[0], B = sx[1], n = sx[2], d = sw[1];  // d: the projection's width G
   Var<T> P = tape.make(Shape{steps, B, d}, OpKind::MatMul, false);
   blas::gemm(false, false, steps * B, d, n, T(1), X.data(), n, W_xh.data(), d, T(0), P.data(), d);
   size_t saved = tape.node(X.id()).is_param ? 0 : static_cast<size_t>(sx.size()) * sizeof(T);

@@ -11,7 +11,7 @@ namespace reel {
 
 template <class T>
 std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
-                                T* gates_buffer) {
+                                T* gates_buffer, T* h_out, bool defer_weight_grad) {
   Tape<T>& tape = xp.tape();
   for (const Var<T>* v : {&xp, &h_prev, &c_prev, &W}) tape.check(*v, "lstm_cell");
   const Shape sx = xp.shape(), sh = h_prev.shape(), sc = c_prev.shape(), sw = W.shape();
@@ -29,7 +29,8 @@ std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Va
 
   Var<T> m = tape.make_unmaterialized(Shape{B, G}, OpKind::MatMul);
   const size_t saved_h = tape.node(h_prev.id()).is_param ? 0 : static_cast<size_t>(B * d) * sizeof(T);
-  tape.record(OpKind::MatMul, &detail::matmul_backward<T>, m, {h_prev.id(), W.id()}, saved_h);
+  if (Record<T>* r = tape.record(OpKind::MatMul, &detail::matmul_backward<T>, m, {h_prev.id(), W.id()}, saved_h))
+    r->aux[2] = defer_weight_grad;  // aux {0, 0, defer}: rnn_projection's backward computes dW
   Var<T> gates = tape.make_unmaterialized(Shape{B, G}, OpKind::Add);
   tape.record(OpKind::Add, &detail::add_backward<T>, gates, {xp.id(), m.id()}, 0);
 
@@ -71,7 +72,7 @@ std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Va
   Var<T> tc = tape.make(Shape{B, d}, OpKind::Tanh, false);
   detail::tanh_forward(pcn, tc.data(), n);
   tape.record(OpKind::Tanh, &detail::tanh_backward<T>, tc, {c.id()}, bytes);
-  Var<T> h = tape.make(Shape{B, d}, OpKind::Mul, false);
+  Var<T> h = h_out ? tape.make_view(Shape{B, d}, OpKind::Mul, h_out) : tape.make(Shape{B, d}, OpKind::Mul, false);
   T* ph = h.data();
   const T* ptc = tc.data();
   for (int64_t i = 0; i < n; ++i) ph[i] = po[i] * ptc[i];
@@ -80,8 +81,8 @@ std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Va
 }
 
 template std::array<Var<float>, 2> lstm_cell(const Var<float>&, const Var<float>&, const Var<float>&,
-                                             const Var<float>&, float*);
+                                             const Var<float>&, float*, float*, bool);
 template std::array<Var<double>, 2> lstm_cell(const Var<double>&, const Var<double>&, const Var<double>&,
-                                              const Var<double>&, double*);
+                                              const Var<double>&, double*, double*, bool);
 
 }  // namespace reel
