@@ -42,7 +42,7 @@ def grid(a):
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "a") as out, open(a.out + ".log", "a") as log:
         for task, cell, layers, bidir in SETTINGS:
-            if task not in a.tasks:
+            if task not in a.tasks or cell not in a.cells:
                 continue
             for seed in a.seeds:
                 flags = ["--epochs", str(a.epochs), "--seed", str(seed), "--cell", cell, "--layers", str(layers)]
@@ -88,6 +88,7 @@ def main():
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     p.add_argument("--tasks", nargs="+", default=["tagger", "classifier"], choices=["tagger", "classifier"],
                    help="run only these tasks (e.g. two processes, one per task, on two cores)")
+    p.add_argument("--cells", nargs="+", default=["rnn", "lstm", "gru"], help="run only these cells")
     p.add_argument("--summarize", metavar="FILE", nargs="+", help="one or more result files")
     a = p.parse_args()
     if a.summarize:
