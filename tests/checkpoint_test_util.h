@@ -76,6 +76,18 @@ struct ToyData {
   }
 };
 
+// A small embedded-input tagger (vocabulary 6, embedding 3, hidden 5, 4 tags, relu).
+inline SequenceModelConfig tagger_config() {
+  SequenceModelConfig c;
+  c.kind = "tagger";
+  c.vocab_size = 6;
+  c.embed_dim = 3;
+  c.hidden_dim = 5;
+  c.num_classes = 4;
+  c.activation = "relu";
+  return c;
+}
+
 inline SequenceModelConfig toy_config() {
   SequenceModelConfig c;
   c.kind = "classifier";

@@ -53,17 +53,6 @@ void require_same(Optimizer<T>& a, Optimizer<T>& b) {
   }
 }
 
-SequenceModelConfig tagger_config() {
-  SequenceModelConfig c;
-  c.kind = "tagger";
-  c.vocab_size = 6;
-  c.embed_dim = 3;
-  c.hidden_dim = 5;
-  c.num_classes = 4;
-  c.activation = "relu";
-  return c;
-}
-
 }  // namespace
 
 TEMPLATE_TEST_CASE("checkpoint round trip: parameters, optimizer, progress, config, vocabulary", "[checkpoint]", float, double) {

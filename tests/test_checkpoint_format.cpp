@@ -32,17 +32,6 @@ std::string error_of(const std::function<void()>& f) {
   return "";
 }
 
-SequenceModelConfig v1_tagger_config() {
-  SequenceModelConfig c;
-  c.kind = "tagger";
-  c.vocab_size = 6;
-  c.embed_dim = 3;
-  c.hidden_dim = 5;
-  c.num_classes = 4;
-  c.activation = "relu";
-  return c;
-}
-
 // A checkpoint as reel 0.1 wrote it (format_version 1): /config without cell, num_layers and
 // bidirectional; /optimizer with the hyperparameters its caller passed (here beta1 and beta2 only).
 void write_v1_file(const std::string& path, const ParameterStore<float>& store, const Vocab& vocab) {
@@ -52,7 +41,7 @@ void write_v1_file(const std::string& path, const ParameterStore<float>& store, 
   f.set_attr("reel_version", "0.1.0");
   f.set_attr("dtype", "float32");
   h5::Location c = f.create_group("config");
-  const SequenceModelConfig cfg = v1_tagger_config();
+  const SequenceModelConfig cfg = tagger_config();
   c.set_attr("kind", cfg.kind);
   for (const auto& [k, v] : std::map<std::string, int64_t>{{"input_dim", 0}, {"vocab_size", cfg.vocab_size}, {"embed_dim", cfg.embed_dim},
                                                           {"hidden_dim", cfg.hidden_dim}, {"num_classes", cfg.num_classes}})
@@ -201,7 +190,7 @@ TEST_CASE("a format_version 1 file (reel 0.1) loads as the one-layer vanilla mod
   const std::string path = tmp.file("v1.h5");
   Rng rng(12);
   ParameterStore<float> store;
-  SequenceTagger<float> reference(store, v1_tagger_config(), rng);
+  SequenceTagger<float> reference(store, tagger_config(), rng);
   for (auto& v : store.at("rnn.b_h").value) v = static_cast<float>(0.1 * rng.normal());
   const Vocab vocab = Vocab::from_words({"<pad>", "<unk>", "a", "b", "c", "d"});
   write_v1_file(path, store, vocab);
@@ -231,7 +220,7 @@ TEST_CASE("a format_version 1 file (reel 0.1) loads as the one-layer vanilla mod
   // Resuming from it: version 1 recorded only the hyperparameters its caller passed, so they are
   // not checked; buffers, steps and lr load.
   ParameterStore<float> s2;
-  SequenceTagger<float> model(s2, v1_tagger_config(), rng);
+  SequenceTagger<float> model(s2, tagger_config(), rng);
   AdamOptions ao;
   ao.beta2 = 0.98;
   Adam<float> adam(s2.all(), ao);
@@ -242,7 +231,7 @@ TEST_CASE("a format_version 1 file (reel 0.1) loads as the one-layer vanilla mod
   CHECK(adam.lr() == 0.002);
   CHECK(st.rng.at("shuffle")[0] == 1);
   // Into another cell: the configuration says which field differs.
-  SequenceModelConfig lstm = v1_tagger_config();
+  SequenceModelConfig lstm = tagger_config();
   lstm.cell = "lstm";
   ParameterStore<float> s3;
   SequenceTagger<float> lstm_model(s3, lstm, rng);
@@ -292,7 +281,7 @@ TEST_CASE("a model of a user's cell is rebuilt from its checkpoint by the cell's
   }
   TempDir tmp;
   const std::string path = tmp.file("mingru.h5");
-  SequenceModelConfig cfg = v1_tagger_config();
+  SequenceModelConfig cfg = tagger_config();
   cfg.cell = "mingru";
   cfg.num_layers = 2;
   cfg.bidirectional = true;
