@@ -1,5 +1,6 @@
 // The fused LSTM step (see lstm_cell in framework/ops.h): one GEMM, one elementwise pass, the
 // composed ops' records.
+#include <array>
 #include <cstring>
 #include <string>
 
@@ -8,6 +9,34 @@
 #include "framework/ops/backward.h"
 
 namespace reel {
+
+namespace {
+
+// i, f, g, o: a slice of the gates (no value kept) and its activation (kept: its backward reads
+// it), recorded gate by gate as the composed step records them.
+template <class T>
+std::array<Var<T>, 4> gate_activations(Tape<T>& tape, const Var<T>& gates, const T* z, int64_t B, int64_t d) {
+  const int64_t G = 4 * d;
+  const size_t bytes = static_cast<size_t>(B * d) * sizeof(T);
+  std::array<Var<T>, 4> act;
+  for (int k = 0; k < 4; ++k) {
+    Var<T> s = tape.make_unmaterialized(Shape{B, d}, OpKind::SliceCols);
+    if (Record<T>* r = tape.record(OpKind::SliceCols, &detail::slice_cols_backward<T>, s, {gates.id()}, 0))
+      r->aux[0] = k * d;
+    const OpKind kind = k == 2 ? OpKind::Tanh : OpKind::Sigmoid;
+    act[k] = tape.make(Shape{B, d}, kind, false);
+    T* out = act[k].data();
+    for (int64_t b = 0; b < B; ++b) {
+      const T* in = z + b * G + k * d;
+      if (k == 2) detail::tanh_forward(in, out + b * d, d);
+      else detail::sigmoid_forward(in, out + b * d, d);
+    }
+    tape.record(kind, k == 2 ? &detail::tanh_backward<T> : &detail::sigmoid_backward<T>, act[k], {s.id()}, bytes);
+  }
+  return act;
+}
+
+}  // namespace
 
 template <class T>
 std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
@@ -34,22 +63,7 @@ std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Va
   Var<T> gates = tape.make_unmaterialized(Shape{B, G}, OpKind::Add);
   tape.record(OpKind::Add, &detail::add_backward<T>, gates, {xp.id(), m.id()}, 0);
 
-  // i, f, g, o: a slice of the gates (no value kept) and its activation (kept: its backward reads it).
-  Var<T> act[4];
-  for (int k = 0; k < 4; ++k) {
-    Var<T> s = tape.make_unmaterialized(Shape{B, d}, OpKind::SliceCols);
-    if (Record<T>* r = tape.record(OpKind::SliceCols, &detail::slice_cols_backward<T>, s, {gates.id()}, 0))
-      r->aux[0] = k * d;
-    const OpKind kind = k == 2 ? OpKind::Tanh : OpKind::Sigmoid;
-    act[k] = tape.make(Shape{B, d}, kind, false);
-    T* out = act[k].data();
-    for (int64_t b = 0; b < B; ++b) {
-      const T* in = z + b * G + k * d;
-      if (k == 2) detail::tanh_forward(in, out + b * d, d);
-      else detail::sigmoid_forward(in, out + b * d, d);
-    }
-    tape.record(kind, k == 2 ? &detail::tanh_backward<T> : &detail::sigmoid_backward<T>, act[k], {s.id()}, bytes);
-  }
+  std::array<Var<T>, 4> act = gate_activations(tape, gates, z, B, d);
   const T* pi = act[0].data();
   const T* pf = act[1].data();
   const T* pg = act[2].data();
