@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "framework/ops.h"
+
 namespace reel {
 
 template <class T>
@@ -23,6 +25,17 @@ template <class T>
 void Cell<T>::init_uniform(Parameter<T>& p, Rng& rng) const {
   const double bound = 1.0 / std::sqrt(static_cast<double>(config_.hidden_dim));
   for (T& v : p.value) v = static_cast<T>((2 * rng.uniform() - 1) * bound);
+}
+
+template <class T>
+Var<T> Cell<T>::project_deferring_recurrent_grad(Tape<T>& tape, const Var<T>& Xt, const Var<T>& h0,
+                                                 UnrollContext<T>& ctx, Parameter<T>& W_xh, Parameter<T>& W_hh) const {
+  const bool wanted = tape.fusion() && ctx.dense && ctx.batch < 64 && Xt.shape().rank == 3 && tape.grad_enabled() &&
+                      (Xt.requires_grad() || tape.node(tape.param(W_xh).id()).requires_grad);
+  if (!wanted) return Var<T>();
+  ctx.flag = true;
+  ctx.buffer[1] = tape.scratch(static_cast<size_t>(ctx.steps * ctx.batch * hidden_dim()));
+  return detail::rnn_projection(Xt, tape.param(W_xh), tape.param(W_hh), h0, ctx.buffer[1]);
 }
 
 template class Cell<float>;

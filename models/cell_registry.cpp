@@ -72,21 +72,23 @@ bool has_cell(const std::string& name) {
   return table().count(name) > 0;
 }
 
+void require_cell(const std::string& name) {
+  if (has_cell(name)) return;
+  std::string known;
+  for (const auto& n : cell_types()) known += (known.empty() ? "" : ", ") + n;
+  throw UsageError("unknown cell '" + name + "' (registered: " + known + ")");
+}
+
 template <class T>
 std::unique_ptr<Cell<T>> make_cell(ParameterStore<T>& store, const CellConfig& config, Rng& rng,
                                    const std::string& prefix) {
-  ensure_builtins();
+  require_cell(config.type);
   CellFactory<T> f = nullptr;
   {
     std::lock_guard<std::mutex> lock(table_mutex());
-    auto it = table().find(config.type);
-    if (it != table().end()) f = pick<T>(it->second);
+    f = pick<T>(table().at(config.type));
   }
-  if (!f) {
-    std::string known;
-    for (const auto& n : cell_types()) known += (known.empty() ? "" : ", ") + n;
-    throw UsageError("unknown cell '" + config.type + "' (registered: " + known + ")");
-  }
+  if (!f) throw UsageError("cell '" + config.type + "' was registered without a factory for this precision");
   return f(store, config, rng, prefix);
 }
 

@@ -24,6 +24,8 @@ void register_cell(const std::string& name, CellFactory<float> f32, CellFactory<
 // The registered names, sorted.
 std::vector<std::string> cell_types();
 bool has_cell(const std::string& name);
+// Throws UsageError naming the unknown cell and the registered ones.
+void require_cell(const std::string& name);
 
 // Builds config.type with its parameters registered under prefix (e.g. "rnn", "rnn.l1_reverse").
 // An unknown type throws UsageError listing the registered ones.

@@ -34,23 +34,17 @@ class LSTMCell : public Cell<T> {
     return bias_add(matmul(X, tape.param(W_xh)), tape.param(b_h));
   }
 
-  // Dense and small batches: every h_t into one (T·B, d) block, and the projection's backward
-  // does dW_hh += [h0; H]ᵀ·dP in one GEMM instead of T thin ones (K = batch), as the vanilla cell.
+  // W_hh's gradient in one GEMM over the sequence where it pays (Cell::project_deferring_recurrent_grad).
   Var<T> begin_unroll(Tape<T>& tape, const Var<T>& Xt, const CellState<T>& s0, UnrollContext<T>& ctx) const override {
-    const bool defer = tape.fusion() && ctx.dense && ctx.batch < 64 && Xt.shape().rank == 3 && tape.grad_enabled() &&
-                       (Xt.requires_grad() || tape.node(tape.param(W_xh).id()).requires_grad);
-    if (!defer) return project(tape, Xt);
-    ctx.flag = true;
-    ctx.buffer[1] = tape.scratch(static_cast<size_t>(ctx.steps * ctx.batch * this->hidden_dim()));
-    return bias_add(detail::rnn_projection(Xt, tape.param(W_xh), tape.param(W_hh), s0[0], ctx.buffer[1]), tape.param(b_h));
+    Var<T> P = this->project_deferring_recurrent_grad(tape, Xt, s0[0], ctx, W_xh, W_hh);
+    return P.valid() ? bias_add(P, tape.param(b_h)) : project(tape, Xt);
   }
 
   CellState<T> step(Tape<T>& tape, const Var<T>& xp_t, const CellState<T>& prev, UnrollContext<T>* ctx) const override {
     if (prev.size() != 2) throw UsageError("LSTM cell: the state holds two tensors (h, c), got " + std::to_string(prev.size()));
     if (tape.fusion()) {  // one pass, the same records as below (framework/ops/fused_lstm.cpp)
-      const bool defer = ctx && ctx->flag;
-      T* h_out = defer ? ctx->buffer[1] + ctx->t * xp_t.shape()[0] * this->hidden_dim() : nullptr;
-      const auto s = lstm_cell(xp_t, prev[0], prev[1], tape.param(W_hh), ctx ? ctx->buffer[0] : nullptr, h_out, defer);
+      const auto s = lstm_cell(xp_t, prev[0], prev[1], tape.param(W_hh), ctx ? ctx->buffer[0] : nullptr,
+                               this->state_block(ctx, xp_t.shape()[0]), ctx && ctx->flag);
       tape.set_role(s[0], "h");
       tape.set_role(s[1], "c");
       return {s[0], s[1]};

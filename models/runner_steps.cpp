@@ -6,11 +6,16 @@
 namespace reel {
 
 template <class T>
-RunnerSteps<T>::RunnerSteps(const SequenceRunner<T>& runner) : runner_(runner) {
-  if (runner.config().bidirectional)
+void RunnerSteps<T>::require_unidirectional(bool bidirectional) {
+  if (bidirectional)
     throw UsageError("truncated and checkpointed BPTT run a sequence step by step from its start: a bidirectional "
                      "model has no such form (its reverse direction starts at each sequence's end); use full BPTT "
                      "(SequenceRunner::forward) or a unidirectional model");
+}
+
+template <class T>
+RunnerSteps<T>::RunnerSteps(const SequenceRunner<T>& runner) : runner_(runner) {
+  require_unidirectional(runner.config().bidirectional);
 }
 
 template <class T>

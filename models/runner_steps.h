@@ -21,7 +21,9 @@ class SequenceRunner;
 template <class T>
 class RunnerSteps : public memory::Recurrence<T> {
  public:
-  explicit RunnerSteps(const SequenceRunner<T>& runner);
+  explicit RunnerSteps(const SequenceRunner<T>& runner);  // throws UsageError for a bidirectional runner
+  // Throws UsageError saying why a bidirectional model has no stepwise form.
+  static void require_unidirectional(bool bidirectional);
   int64_t input_dim() const override;
   int64_t state_dim() const override;
   int64_t output_dim() const override;

@@ -18,9 +18,7 @@ void SequenceModelConfig::validate() const {
     throw UsageError("SequenceModelConfig: hidden_dim and num_classes must be > 0 (got " + std::to_string(hidden_dim) +
                      ", " + std::to_string(num_classes) + ")");
   parse_activation(activation);
-  if (!has_cell(cell)) runner().validate();  // names the registered cells
-  if (num_layers < 1 || num_layers > 64)
-    throw UsageError("SequenceModelConfig: num_layers must be in [1, 64], got " + std::to_string(num_layers));
+  runner().validate();  // the cell, the layers
 }
 
 RunnerConfig SequenceModelConfig::runner() const {

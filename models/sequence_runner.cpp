@@ -9,11 +9,7 @@
 namespace reel {
 
 void RunnerConfig::validate() const {
-  if (!has_cell(cell)) {
-    std::string known;
-    for (const auto& n : cell_types()) known += (known.empty() ? "" : ", ") + n;
-    throw UsageError("unknown cell '" + cell + "' (registered: " + known + ")");
-  }
+  require_cell(cell);
   if (input_dim <= 0 || hidden_dim <= 0)
     throw UsageError("SequenceRunner: input_dim and hidden_dim must be > 0 (got " + std::to_string(input_dim) + ", " +
                      std::to_string(hidden_dim) + ")");
@@ -54,7 +50,7 @@ SequenceRunner<T>::SequenceRunner(ParameterStore<T>& store, const RunnerConfig& 
 
 template <class T>
 const RunnerSteps<T>& SequenceRunner<T>::stepwise() const {
-  if (!steps_) RunnerSteps<T> refuse(*this);  // its constructor throws, saying why
+  RunnerSteps<T>::require_unidirectional(config_.bidirectional);
   return *steps_;
 }
 

@@ -58,18 +58,8 @@ size_t VanillaCell<T>::step_scratch(int64_t rows) const {
 template <class T>
 Var<T> VanillaCell<T>::begin_unroll(Tape<T>& tape, const Var<T>& Xt, const CellState<T>& s0,
                                     UnrollContext<T>& ctx) const {
-  if (!tape.fusion()) return project(tape, Xt);
-  const int64_t B = ctx.batch, d = this->hidden_dim();
-  if (!ctx.buffer[0]) ctx.buffer[0] = tape.scratch(step_scratch(B));  // z, reused by every step
-  // Dense and small batches: every h_t into one (T·B, d) block, and the projection's backward
-  // does dW_hh += [h0; H]ᵀ·dP in one GEMM instead of T thin ones (K = batch). Measured 1 thread,
-  // seq 100: train step -7.5 % at batch 32 hidden 512; at batch 128 the per-step GEMMs are as fast.
-  const bool defer = ctx.dense && B < 64 && Xt.shape().rank == 3 && tape.grad_enabled() &&
-                     (Xt.requires_grad() || tape.node(tape.param(W_xh).id()).requires_grad);
-  if (!defer) return project(tape, Xt);
-  ctx.flag = true;
-  ctx.buffer[1] = tape.scratch(static_cast<size_t>(ctx.steps * B * d));
-  return detail::rnn_projection(Xt, tape.param(W_xh), tape.param(W_hh), s0[0], ctx.buffer[1]);
+  Var<T> P = this->project_deferring_recurrent_grad(tape, Xt, s0[0], ctx, W_xh, W_hh);
+  return P.valid() ? P : project(tape, Xt);
 }
 
 template <class T>
@@ -77,16 +67,11 @@ CellState<T> VanillaCell<T>::step(Tape<T>& tape, const Var<T>& xp_t, const CellS
                                   UnrollContext<T>* ctx) const {
   if (prev.size() != 1) throw UsageError("VanillaCell::step: the state holds one tensor (h), got " + std::to_string(prev.size()));
   const OpKind act = act_ == Activation::Tanh ? OpKind::Tanh : OpKind::Relu;
-  Var<T> h;
-  if (!tape.fusion()) {
-    h = step_unfused(tape, xp_t, prev[0]).h;
-  } else if (ctx && ctx->buffer[0]) {
-    const int64_t B = xp_t.shape()[0], d = this->hidden_dim();
-    T* h_out = ctx->flag ? ctx->buffer[1] + ctx->t * B * d : nullptr;
-    h = rnn_cell(xp_t, prev[0], tape.param(W_hh), tape.param(b_h), act, ctx->buffer[0], h_out, ctx->flag);
-  } else {
-    h = rnn_cell(xp_t, prev[0], tape.param(W_hh), tape.param(b_h), act);
-  }
+  // Fused: z in the unroll's scratch (or fresh tape storage), h into its state block when the
+  // projection accumulates dW_hh (begin_unroll).
+  Var<T> h = !tape.fusion() ? step_unfused(tape, xp_t, prev[0]).h
+                            : rnn_cell(xp_t, prev[0], tape.param(W_hh), tape.param(b_h), act, ctx ? ctx->buffer[0] : nullptr,
+                                       this->state_block(ctx, xp_t.shape()[0]), ctx && ctx->flag);
   tape.set_role(h, "h");
   return {h};
 }

@@ -69,6 +69,14 @@ Run run(const char* cell, bool fusion, bool packed) {
   return r;
 }
 
+GradCheckInput rnd(Shape s, uint64_t seed) {
+  GradCheckInput in;
+  in.shape = s;
+  Rng r(seed);
+  for (int64_t i = 0; i < s.size(); ++i) in.value.push_back(r.uniform() - 0.5);
+  return in;
+}
+
 double worst(const std::vector<double>& a, const std::vector<double>& b) {
   REQUIRE(a.size() == b.size());
   double w = 0;
@@ -93,13 +101,6 @@ TEST_CASE("the fused LSTM and GRU steps record the composed graph and equal it i
 }
 
 TEST_CASE("gradcheck the fused lstm_cell", "[fused][gradcheck]") {
-  auto rnd = [](Shape s, uint64_t seed) {
-    GradCheckInput in;
-    in.shape = s;
-    Rng r(seed);
-    for (int64_t i = 0; i < s.size(); ++i) in.value.push_back(r.uniform() - 0.5);
-    return in;
-  };
   // Two steps, so W gets two contributions and the second step reads the first's h and c.
   const auto f = [](Tape<double>&, const std::vector<Var<double>>& v) {
     auto s = lstm_cell(v[0], v[1], v[2], v[3]);
@@ -116,13 +117,6 @@ TEST_CASE("gradcheck the fused lstm_cell", "[fused][gradcheck]") {
 }
 
 TEST_CASE("gradcheck the fused gru_cell", "[fused][gradcheck]") {
-  auto rnd = [](Shape s, uint64_t seed) {
-    GradCheckInput in;
-    in.shape = s;
-    Rng r(seed);
-    for (int64_t i = 0; i < s.size(); ++i) in.value.push_back(r.uniform() - 0.5);
-    return in;
-  };
   const auto f = [](Tape<double>&, const std::vector<Var<double>>& v) {
     Var<double> h = gru_cell(v[0], v[1], v[2], v[3]);
     h = gru_cell(v[0], h, v[2], v[3]);

@@ -6,6 +6,8 @@
 // forward/loss the gradients agree to rounding.
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -226,6 +228,31 @@ TEST_CASE("checkpointed BPTT equals full BPTT bitwise: a given h0, and step and 
   check_problem(model, store, p, "tagger + classifier losses, given h0");
 }
 
+namespace {
+// The model's own loss (stock) and record_full of its stepwise problem: the same loss and every
+// gradient to 1e-12 (the input projection sums in another order, so not bitwise).
+void check_stepwise_agrees(ParameterStore<double>& store, const std::function<Var<double>(Tape<double>&)>& stock_loss,
+                           const SequenceProblem<double>& problem) {
+  Tape<double> tape;
+  store.zero_grad();
+  Var<double> stock = stock_loss(tape);
+  tape.backward(stock);
+  const double want_loss = stock.item();
+  const auto want = grads_of(store);
+  store.zero_grad();
+  tape.clear();
+  Var<double> mine = record_full(tape, problem);
+  tape.backward(mine);
+  CHECK(mine.item() == Approx(want_loss).epsilon(1e-12));
+  const auto got = grads_of(store);
+  double worst = 0;
+  for (size_t k = 0; k < got.size(); ++k)
+    for (size_t i = 0; i < got[k].size(); ++i)
+      worst = std::max(worst, std::abs(got[k][i] - want[k][i]) / (1 + std::abs(want[k][i])));
+  CHECK(worst < 1e-12);
+}
+}  // namespace
+
 TEST_CASE("the stepwise form agrees with SequenceRunner::forward for every cell and 2 layers", "[memory][cells]") {
   Data<double> d = make_data<double>({7, 3, 7, 5}, true, 35);
   for (const char* cell : {"rnn", "lstm", "gru"})
@@ -234,68 +261,26 @@ TEST_CASE("the stepwise form agrees with SequenceRunner::forward for every cell 
       ParameterStore<double> store;
       Rng rng(36);
       SequenceTagger<double> model(store, model_config(true, "tanh", cell, layers), rng);
-      Tape<double> tape;
-      Var<double> stock = model.loss(tape, model.forward(tape, d.batch), d.tags);
-      tape.backward(stock);
-      const double stock_loss = stock.item();
-      const auto want = grads_of(store);
-      store.zero_grad();
-      tape.clear();
-      Var<double> mine = record_full(tape, tagger_problem(model, d.batch, d.tags));
-      tape.backward(mine);
-      CHECK(mine.item() == Approx(stock_loss).epsilon(1e-12));
-      const auto got = grads_of(store);
-      double worst = 0;
-      for (size_t k = 0; k < got.size(); ++k)
-        for (size_t i = 0; i < got[k].size(); ++i)
-          worst = std::max(worst, std::abs(got[k][i] - want[k][i]) / (1 + std::abs(want[k][i])));
-      CHECK(worst < 1e-12);
+      check_stepwise_agrees(store, [&](Tape<double>& t) { return model.loss(t, model.forward(t, d.batch), d.tags); },
+                            tagger_problem(model, d.batch, d.tags));
     }
 }
 
 TEST_CASE("the stepwise reference agrees with the models' own forward and loss", "[memory]") {
   Data<double> d = make_data<double>({7, 3, 7, 5}, true, 30);
-  Tape<double> tape;
-  auto close = [](const std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b) {
-    double worst = 0;
-    for (size_t k = 0; k < a.size(); ++k)
-      for (size_t i = 0; i < a[k].size(); ++i)
-        worst = std::max(worst, std::abs(a[k][i] - b[k][i]) / (1 + std::abs(b[k][i])));
-    return worst;
-  };
   {
     ParameterStore<double> store;
     Rng rng(31);
     SequenceClassifier<double> model(store, model_config(true, "tanh"), rng);
-    store.zero_grad();
-    tape.clear();
-    Var<double> stock = model.loss(tape, model.logits(tape, d.batch), d.labels);
-    tape.backward(stock);
-    const double stock_loss = stock.item();
-    const auto want = grads_of(store);
-    store.zero_grad();
-    tape.clear();
-    Var<double> mine = record_full(tape, classifier_problem(model, d.batch, d.labels));
-    tape.backward(mine);
-    CHECK(mine.item() == Approx(stock_loss).epsilon(1e-12));
-    CHECK(close(grads_of(store), want) < 1e-12);
+    check_stepwise_agrees(store, [&](Tape<double>& t) { return model.loss(t, model.logits(t, d.batch), d.labels); },
+                          classifier_problem(model, d.batch, d.labels));
   }
   {
     ParameterStore<double> store;
     Rng rng(32);
     SequenceTagger<double> model(store, model_config(true, "relu"), rng);
-    store.zero_grad();
-    tape.clear();
-    Var<double> stock = model.loss(tape, model.forward(tape, d.batch), d.tags);
-    tape.backward(stock);
-    const double stock_loss = stock.item();
-    const auto want = grads_of(store);
-    store.zero_grad();
-    tape.clear();
-    Var<double> mine = record_full(tape, tagger_problem(model, d.batch, d.tags));
-    tape.backward(mine);
-    CHECK(mine.item() == Approx(stock_loss).epsilon(1e-12));
-    CHECK(close(grads_of(store), want) < 1e-12);
+    check_stepwise_agrees(store, [&](Tape<double>& t) { return model.loss(t, model.forward(t, d.batch), d.tags); },
+                          tagger_problem(model, d.batch, d.tags));
   }
 }
 

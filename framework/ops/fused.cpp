@@ -32,6 +32,19 @@ void projection_backward(Tape<T>& tape, const Record<T>& r) {
 }  // namespace
 
 namespace detail {
+
+template <class T>
+Var<T> record_recurrent_product(Tape<T>& tape, const Var<T>& h_prev, const Var<T>& W, bool defer_weight_grad) {
+  const Shape sh = h_prev.shape();
+  Var<T> m = tape.make_unmaterialized(Shape{sh[0], W.shape()[1]}, OpKind::MatMul);
+  const size_t saved_h = tape.node(h_prev.id()).is_param ? 0 : static_cast<size_t>(sh.size()) * sizeof(T);
+  if (Record<T>* r = tape.record(OpKind::MatMul, &matmul_backward<T>, m, {h_prev.id(), W.id()}, saved_h))
+    r->aux[2] = defer_weight_grad;  // aux {0, 0, defer}: rnn_projection's backward computes dW
+  return m;
+}
+template Var<float> record_recurrent_product(Tape<float>&, const Var<float>&, const Var<float>&, bool);
+template Var<double> record_recurrent_product(Tape<double>&, const Var<double>&, const Var<double>&, bool);
+
 template <class T>
 Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, const Var<T>& h0, T* H) {
   Tape<T>& tape = X.tape();
@@ -86,10 +99,7 @@ Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Va
   blas::gemm(false, false, B, d, k, T(1), h_prev.data(), k, W.data(), d, T(1), z, d);
 
   // The graph: m = h_prev·W, s = a + m, z = s + b (values not kept), h = act(z).
-  Var<T> m = tape.make_unmaterialized(Shape{B, d}, OpKind::MatMul);
-  const size_t saved_h = tape.node(h_prev.id()).is_param ? 0 : static_cast<size_t>(B * k) * sizeof(T);
-  if (Record<T>* r = tape.record(OpKind::MatMul, &detail::matmul_backward<T>, m, {h_prev.id(), W.id()}, saved_h))
-    r->aux[2] = defer_weight_grad;  // aux {0, 0, defer}: rnn_projection's backward computes dW
+  Var<T> m = detail::record_recurrent_product(tape, h_prev, W, defer_weight_grad);
   Var<T> s = tape.make_unmaterialized(Shape{B, d}, OpKind::Add);
   tape.record(OpKind::Add, &detail::add_backward<T>, s, {a.id(), m.id()}, 0);
   Var<T> zv = tape.make_unmaterialized(Shape{B, d}, OpKind::BiasAdd);

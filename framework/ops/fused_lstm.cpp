@@ -56,10 +56,7 @@ std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Va
   std::memcpy(z, xp.data(), static_cast<size_t>(B * G) * sizeof(T));
   blas::gemm(false, false, B, G, d, T(1), h_prev.data(), d, W.data(), G, T(1), z, G);
 
-  Var<T> m = tape.make_unmaterialized(Shape{B, G}, OpKind::MatMul);
-  const size_t saved_h = tape.node(h_prev.id()).is_param ? 0 : static_cast<size_t>(B * d) * sizeof(T);
-  if (Record<T>* r = tape.record(OpKind::MatMul, &detail::matmul_backward<T>, m, {h_prev.id(), W.id()}, saved_h))
-    r->aux[2] = defer_weight_grad;  // aux {0, 0, defer}: rnn_projection's backward computes dW
+  Var<T> m = detail::record_recurrent_product(tape, h_prev, W, defer_weight_grad);
   Var<T> gates = tape.make_unmaterialized(Shape{B, G}, OpKind::Add);
   tape.record(OpKind::Add, &detail::add_backward<T>, gates, {xp.id(), m.id()}, 0);
 
