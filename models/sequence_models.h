@@ -43,7 +43,6 @@ class SequenceModel {
   const SequenceModelConfig& config() const { return config_; }
   ParameterStore<T>& parameters() { return store_; }
   const SequenceRunner<T>& runner() const { return *runner_; }
-  const Embedding<T>* embedding() const { return embed_.get(); }
 
  protected:
   ParameterStore<T>& store_;

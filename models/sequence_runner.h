@@ -66,7 +66,6 @@ struct RunnerInput {
     in.sorted_indices = std::move(sorted_indices);
     return in;
   }
-  int64_t batch() const { return packed ? batch_sizes.at(0) : x.shape()[0]; }
 };
 
 template <class T>

@@ -178,6 +178,14 @@ TEST_CASE("cells are made by name; an unknown or taken name is a clear error", "
   c.type = "gru";
   auto gru = make_cell(store, c, rng, "g");
   CHECK(gru->projection_dim() == 9);
+  {  // the step equation on a raw input is the step on its projection
+    Tape<float> tape;
+    Var<float> x = tape.input(std::vector<float>{0.5f, -1.0f, 0.25f, 2.0f}, Shape{2, 2});
+    const auto s0 = gru->zero_state(tape, 2);
+    const auto a = gru->step_input(tape, x, s0)[0].to_vector();
+    const auto b = gru->step(tape, gru->project(tape, x), s0, nullptr)[0].to_vector();
+    CHECK(a == b);
+  }
   CHECK(store.at("g.b_x").shape == Shape{9});
   RunnerConfig rc;
   rc.cell = "lstm";
