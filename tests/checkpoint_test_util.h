@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "data/batching.h"
 #include "data/vocab_io.h"
 #include "framework/checkpoint.h"
@@ -75,6 +77,19 @@ struct ToyData {
     return b;
   }
 };
+
+// Two taggers give bitwise the same logits on a fixed two-sentence batch.
+inline void require_same_tagger_output(const SequenceTagger<float>& a, const SequenceTagger<float>& b) {
+  SequenceBatch<float> batch;
+  batch.batch = 2;
+  batch.max_len = 3;
+  batch.ids = {2, 3, 4, 5, 0, 0};
+  batch.lengths = {3, 1};
+  Tape<float> t1, t2;
+  const auto o1 = a.forward(t1, batch), o2 = b.forward(t2, batch);
+  REQUIRE(o1.logits.size() == o2.logits.size());
+  CHECK(std::memcmp(o1.logits.data(), o2.logits.data(), static_cast<size_t>(o1.logits.size()) * sizeof(float)) == 0);
+}
 
 // A small embedded-input tagger (vocabulary 6, embedding 3, hidden 5, 4 tags, relu).
 inline SequenceModelConfig tagger_config() {

@@ -235,15 +235,7 @@ TEST_CASE("a model built from the checkpoint's configuration alone", "[checkpoin
   REQUIRE(m.vocab);
   CHECK(m.vocab->words() == vocab.words());
   require_same(store, *m.store);
-  SequenceBatch<float> b;
-  b.batch = 2;
-  b.max_len = 3;
-  b.ids = {2, 3, 4, 5, 0, 0};
-  b.lengths = {3, 1};
-  Tape<float> t1, t2;
-  const auto o1 = model.forward(t1, b), o2 = m.tagger->forward(t2, b);
-  REQUIRE(o1.logits.size() == o2.logits.size());
-  CHECK(std::memcmp(o1.logits.data(), o2.logits.data(), static_cast<size_t>(o1.logits.size()) * sizeof(float)) == 0);
+  require_same_tagger_output(model, *m.tagger);
   CHECK_THROWS_WITH(load_model<double>(path), Catch::Contains("holds float32 values"));
   // A classifier checkpoint loaded into a tagger of the same dimensions: same tensors, other model.
   SequenceModelConfig ccfg = cfg;

@@ -207,15 +207,7 @@ TEST_CASE("a format_version 1 file (reel 0.1) loads as the one-layer vanilla mod
   CHECK(m.state.epoch == 2);
   REQUIRE(m.vocab);
   CHECK(m.vocab->words() == vocab.words());
-  SequenceBatch<float> b;
-  b.batch = 2;
-  b.max_len = 3;
-  b.ids = {2, 3, 4, 5, 0, 0};
-  b.lengths = {3, 1};
-  Tape<float> t1, t2;
-  const auto o1 = reference.forward(t1, b), o2 = m.tagger->forward(t2, b);
-  REQUIRE(o1.logits.size() == o2.logits.size());
-  CHECK(std::memcmp(o1.logits.data(), o2.logits.data(), static_cast<size_t>(o1.logits.size()) * sizeof(float)) == 0);
+  require_same_tagger_output(reference, *m.tagger);
 
   // Resuming from it: version 1 recorded only the hyperparameters its caller passed, so they are
   // not checked; buffers, steps and lr load.
@@ -294,13 +286,5 @@ TEST_CASE("a model of a user's cell is rebuilt from its checkpoint by the cell's
   REQUIRE(m.tagger);
   CHECK(m.config.cell == "mingru");
   CHECK(m.store->at("rnn.l1_reverse.W_hh").shape == Shape{5, 10});
-  SequenceBatch<float> b;
-  b.batch = 2;
-  b.max_len = 3;
-  b.ids = {2, 3, 4, 5, 0, 0};
-  b.lengths = {3, 1};
-  Tape<float> t1, t2;
-  const auto o1 = model.forward(t1, b), o2 = m.tagger->forward(t2, b);
-  REQUIRE(o1.logits.size() == o2.logits.size());
-  CHECK(std::memcmp(o1.logits.data(), o2.logits.data(), static_cast<size_t>(o1.logits.size()) * sizeof(float)) == 0);
+  require_same_tagger_output(model, *m.tagger);
 }
