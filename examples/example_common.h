@@ -12,6 +12,7 @@
 
 #include "framework/blas.h"
 #include "framework/cli.h"
+#include "framework/distributed/mpi.h"
 #include "framework/error.h"
 #include "framework/log.h"
 #include "models/sequence_models.h"
@@ -73,6 +74,19 @@ class JsonLine {
   std::string body_;
 };
 
+// An error's message on stderr. Under MPI (--distributed) it names the rank, and then every rank is
+// ended (MPI_Abort): the others may be waiting for this one in a collective.
+inline int fail(const std::exception& e, int code) {
+  const int rank = distributed::world_rank();
+  if (rank >= 0)
+    std::fprintf(stderr, "error: rank %d: %s\n", rank, e.what());
+  else
+    std::fprintf(stderr, "error: %s\n", e.what());
+  std::fflush(stderr);
+  distributed::abort_world(code);
+  return code;
+}
+
 // Parses flags, sets up logging and threads, runs body; turns every error into a clear message
 // and exit code 2 (bad usage) or 1 (failure), never a crash.
 inline int run_main(Cli& cli, int argc, char** argv, const std::function<int()>& body) {
@@ -84,11 +98,9 @@ inline int run_main(Cli& cli, int argc, char** argv, const std::function<int()>&
     if (const std::string w = blas::kernel_warning(); !w.empty()) spdlog::warn("{}", w);
     return body();
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
+    return fail(e, 2);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return fail(e, 1);
   }
 }
 

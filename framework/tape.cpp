@@ -314,18 +314,50 @@ void Tape<T>::backward(const Var<T>& root, const T* seed) {
   T* g = grad(root.id());
   const int64_t n = root.size();
   for (int64_t i = 0; i < n; ++i) g[i] += seed[i];
+  if (ready_fn_) order_ready_params();
+  size_t next_ready = 0;
   for (size_t i = records_.size(); i-- > 0;) {
     const Record<T>& r = records_[i];
     Node<T>& out = nodes_[static_cast<size_t>(r.out)];
     // A view's gradient is its parent's slice, which may have been written through the parent.
     if (!out.grad && out.alias_of >= 0 && nodes_[static_cast<size_t>(out.alias_of)].grad) grad(r.out);
-    if (!out.grad) continue;
-    r.backward(*this, r);
-    // Every consumer of r.out was recorded after r and has run: its gradient is complete, and
-    // nothing reads it again unless it is kept.
-    if (!retain_all_) recycle_grad(nodes_[static_cast<size_t>(r.out)]);
+    if (out.grad) {
+      r.backward(*this, r);
+      // Every consumer of r.out was recorded after r and has run: its gradient is complete, and
+      // nothing reads it again unless it is kept.
+      if (!retain_all_) recycle_grad(nodes_[static_cast<size_t>(r.out)]);
+    }
+    for (; next_ready < ready_order_.size() && ready_order_[next_ready].first == static_cast<int64_t>(i); ++next_ready)
+      ready_fn_(ready_ctx_, *ready_order_[next_ready].second);
   }
+  if (ready_fn_)  // parameters no record reads: their gradient is final (unchanged) too
+    for (; next_ready < ready_order_.size(); ++next_ready) ready_fn_(ready_ctx_, *ready_order_[next_ready].second);
   peak_bytes_ = std::max(peak_bytes_, values_.used_bytes() + grads_.peak_bytes());
+}
+
+// For the gradient-ready hook: each parameter node's first reading record (through views), latest
+// first. A parameter no record reads sorts last (first use -1).
+template <class T>
+void Tape<T>::order_ready_params() {
+  ready_order_.clear();
+  ready_slot_.assign(nodes_.size(), -1);
+  for (size_t k = 0; k < param_nodes_.size(); ++k) {
+    ready_slot_[static_cast<size_t>(param_nodes_[k].second)] = static_cast<int32_t>(k);
+    ready_order_.emplace_back(-1, param_nodes_[k].first);
+  }
+  for (size_t i = 0; i < records_.size(); ++i) {
+    const Record<T>& r = records_[i];
+    for (int32_t k = 0; k < r.n_in; ++k) {
+      int32_t n = r.in[k];
+      while (ready_slot_[static_cast<size_t>(n)] < 0 && nodes_[static_cast<size_t>(n)].alias_of >= 0)
+        n = nodes_[static_cast<size_t>(n)].alias_of;
+      const int32_t slot = ready_slot_[static_cast<size_t>(n)];
+      if (slot >= 0 && ready_order_[static_cast<size_t>(slot)].first < 0)
+        ready_order_[static_cast<size_t>(slot)].first = static_cast<int64_t>(i);
+    }
+  }
+  std::stable_sort(ready_order_.begin(), ready_order_.end(),
+                   [](const auto& x, const auto& y) { return x.first > y.first; });
 }
 
 template <class T>

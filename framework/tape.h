@@ -154,6 +154,17 @@ class Tape {
   void set_store_grads(bool on) { store_grads_ = on; }
   bool store_grads() const { return store_grads_; }
 
+  // ---- gradient-ready notification (data-parallel training, framework/distributed). During the
+  // next backward, fn(ctx, p) is called once for every parameter p used in the recording, as soon
+  // as p's gradient is final: right after the backward of the earliest record that reads p (or a
+  // view of p), so the head's gradients are announced long before W_hh's and the embedding's.
+  // Parameters come in the reverse order of their first use. Null fn turns it off; clear() keeps it.
+  using GradReadyFn = void (*)(void* ctx, const Parameter<T>& p);
+  void set_grad_ready_hook(GradReadyFn fn, void* ctx) {
+    ready_fn_ = fn;
+    ready_ctx_ = ctx;
+  }
+
   // ---- fused forwards (on by default). Off, models record op by op, every value kept: for
   // anomaly mode, which scans every value.
   void set_fusion(bool on) { fusion_ = on; }
@@ -231,6 +242,7 @@ class Tape {
     std::vector<T*> buffers;
   };
   FreeList& free_list(size_t elems);
+  void order_ready_params();
   T* alloc_grad(size_t n);
   void recycle_grad(Node<T>& n);
   std::vector<FreeList> free_grads_;  // recycled gradient buffers by size; capacity kept
@@ -241,6 +253,11 @@ class Tape {
   bool fusion_ = true;
   bool store_grads_ = true;
   size_t peak_bytes_ = 0;
+  GradReadyFn ready_fn_ = nullptr;
+  void* ready_ctx_ = nullptr;
+  // (first-use record index, parameter) for the hook, latest first use first; capacity kept.
+  std::vector<std::pair<int64_t, const Parameter<T>*>> ready_order_;
+  std::vector<int32_t> ready_slot_;  // node id -> index in param_nodes_, or -1
 };
 
 // Turns recording off for its lifetime (inference mode): ops compute, nothing is recorded.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "framework/anomaly.h"
+#include "framework/distributed/gradient_sync.h"
 #include "framework/optim/clip.h"
 
 namespace reel {
@@ -12,7 +13,7 @@ Trainer<T>::Trainer(ParameterStore<T>& store, Optimizer<T>& opt, TrainerOptions 
     : store_(store), opt_(opt), options_(options) {}
 
 template <class T>
-StepResult Trainer<T>::step(Tape<T>& tape, const std::function<Var<T>(Tape<T>&)>& forward) {
+StepResult Trainer<T>::step(Tape<T>& tape, const std::function<Var<T>(Tape<T>&)>& forward, double loss_terms) {
   StepResult r;
   r.step = opt_.steps() + 1;
   if (options_.schedule) opt_.set_lr(options_.schedule->lr_at(opt_.steps()));
@@ -32,8 +33,13 @@ StepResult Trainer<T>::step(Tape<T>& tape, const std::function<Var<T>(Tape<T>&)>
     tape.set_fusion(false);
     tape.set_retain_grads(true);
   }
-  Var<T> loss = forward(tape);
-  r.loss = static_cast<double>(loss.item());
+  const bool has_data = !sync_ || loss_terms > 0;
+  Var<T> loss;
+  if (has_data) {
+    loss = forward(tape);
+    r.loss = static_cast<double>(loss.item());
+  }
+  if (sync_) r.loss = sync_->begin(tape, r.loss, has_data ? loss_terms : 0);  // the global batch's mean loss
   if (!std::isfinite(r.loss)) {
     std::string where;
     if (options_.anomaly)
@@ -42,7 +48,8 @@ StepResult Trainer<T>::step(Tape<T>& tape, const std::function<Var<T>(Tape<T>&)>
                        (std::isnan(r.loss) ? "NaN" : "Inf") + where +
                        (options_.anomaly ? "" : " (turn on anomaly mode to find the op)"));
   }
-  tape.backward(loss);
+  if (has_data) tape.backward(loss);
+  if (sync_) sync_->finish();
   if (options_.anomaly)
     if (auto a = find_non_finite(tape, true))
       throw NumericError("training step " + std::to_string(r.step) + ": " + a->message());
@@ -51,6 +58,7 @@ StepResult Trainer<T>::step(Tape<T>& tape, const std::function<Var<T>(Tape<T>&)>
   if (!std::isfinite(r.grad_norm))
     throw NumericError("training step " + std::to_string(r.step) + ": gradient norm is not finite");
   opt_.step();
+  if (sync_) sync_->after_step(r.step);
   return r;
 }
 
