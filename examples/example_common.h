@@ -87,13 +87,14 @@ inline int fail(const std::exception& e, int code) {
   return code;
 }
 
-// Parses flags, sets up logging and threads, runs body; turns every error into a clear message
-// and exit code 2 (bad usage) or 1 (failure), never a crash.
+// Parses flags, sets up logging and threads (--threads, if the program has it), runs body; --help
+// prints the usage on stdout and exits 0; every error becomes a clear message and exit code 2
+// (bad usage) or 1 (failure), never a crash.
 inline int run_main(Cli& cli, int argc, char** argv, const std::function<int()>& body) {
   try {
     init_logging();
     if (!cli.parse(argc, argv)) return 0;
-    blas::set_threads(static_cast<int>(cli.integer("threads")));
+    if (cli.declared("threads")) blas::set_threads(static_cast<int>(cli.integer("threads")));
     blas::flush_denormals();
     if (const std::string w = blas::kernel_warning(); !w.empty()) spdlog::warn("{}", w);
     return body();

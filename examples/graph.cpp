@@ -3,15 +3,15 @@
 // writes the recorded graph as Graphviz DOT (generated from the tape's nodes and records),
 // renders it to SVG beside the .dot if Graphviz is installed, and prints the graph's structure.
 //
-//   graph [--out PATH]     (default rnn_graph.dot in the working directory)
+//   graph [--out PATH]     (default rnn_graph.dot in the working directory; --help prints the usage)
 //
 // The last stdout line is one JSON object with nodes, edges, timesteps, recurrent_edges, dot, svg.
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "examples/example_common.h"
 #include "framework/graph_dot.h"
 #include "framework/ops.h"
 #include "framework/rng.h"
@@ -45,19 +45,8 @@ std::string svg_path_for(const std::string& dot_path) {
   return dot_path + ".svg";
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::string out = "rnn_graph.dot";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-      out = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: %s [--out PATH]\n", argv[0]);
-      return 2;
-    }
-  }
-
+// The program itself, after the flags.
+int run(const std::string& out) {
   const int64_t seq_len = 3;
   Rng rng(42);
   ParameterStore<float> store;
@@ -112,4 +101,14 @@ int main(int argc, char** argv) {
       json_list(a.edges_per_step).c_str(), json_string(out).c_str(),
       rendered ? json_string(svg).c_str() : "null");
   return a.recurrent_edges == static_cast<size_t>(seq_len) ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Cli cli("graph",
+          "The unrolled graph of a 3-step vanilla RNN forward, from the tape: Graphviz DOT (and SVG beside it when "
+          "Graphviz is installed), its structure, then one JSON line.");
+  cli.option("out", "rnn_graph.dot", "DOT file to write (the SVG gets the same name with .svg)");
+  return examples::run_main(cli, argc, argv, [&] { return run(cli.str("out")); });
 }

@@ -6,12 +6,15 @@
 // Weights and the sequence come from one Rng (seed 42): the model draws W_xh, W_hh, W_hy first,
 // then X is drawn, as the reference draws its weights and then X after np.random.seed(42).
 // The last stdout line is one JSON object.
+//
+//   trace_forward          (no options; --help prints the usage)
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "examples/example_common.h"
 #include "framework/ops.h"
 #include "framework/rng.h"
 #include "framework/tape.h"
@@ -59,9 +62,8 @@ void range_of(const Var<double>& v, double& lo, double& hi) {
   hi = *std::max_element(x.begin(), x.end());
 }
 
-}  // namespace
-
-int main() {
+// The program itself, after the flags.
+int run() {
   const int64_t seq_len = 5;
   Rng rng(42);
   ParameterStore<double> store;
@@ -117,4 +119,13 @@ int main() {
               static_cast<long long>(seq_len), json_array(final_h, "%.6f").c_str(),
               json_array(norms, "%.6f").c_str());
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Cli cli("trace_forward",
+          "The reference's step-by-step forward trace: a vanilla RNN (input 3, hidden 4, output 2, seed 42) over a "
+          "5-step sequence, every intermediate of every timestep, then one JSON line.");
+  return examples::run_main(cli, argc, argv, run);
 }

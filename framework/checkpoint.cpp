@@ -61,7 +61,7 @@ void write_optimizer(h5::Location& g, const Optimizer<T>& opt) {
 }  // namespace
 
 template <class T>
-void save_checkpoint(const std::string& path, const ParameterStore<T>& store, const Optimizer<T>* opt,
+void save_checkpoint(const std::string& path, const ParameterStore<T>& store, ConstOptimizerPtr<T> opt,
                      const TrainingState& state, const AttributeGroups& groups) {
   for (const auto* p : store.all()) check_name("parameter", p->name);
   for (const auto& [name, g] : groups) {
@@ -257,7 +257,7 @@ class Loader {
 }  // namespace
 
 template <class T>
-LoadReport load_checkpoint(const std::string& path, ParameterStore<T>& store, Optimizer<T>* opt, TrainingState* state,
+LoadReport load_checkpoint(const std::string& path, ParameterStore<T>& store, OptimizerPtr<T> opt, TrainingState* state,
                            bool strict) {
   return guarded(path, [&] {
     h5::File f = checkpoint_file::open_verified(path);

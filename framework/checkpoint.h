@@ -7,6 +7,7 @@
 //
 //   save_checkpoint(path, store, &adam, state, {{"config", cfg_group}});  // atomic: tmp + fsync + rename
 //   load_checkpoint(path, store, &adam, &state);                         // strict: any mismatch throws
+//   load_checkpoint(path, store);                                        // parameters only (= nullptr, nullptr)
 //   CheckpointMeta m = read_checkpoint_meta(path);                        // root attributes and groups
 //
 // Guarantees:
@@ -107,6 +108,18 @@ struct TrainingState {
   std::map<std::string, double> metrics;               // last epoch's figures, or running sums
 };
 
+// The optimizer argument of the functions below: Optimizer<T>* with T taken from the store (or
+// model) alone, so that a plain `nullptr` (no optimizer) or a derived optimizer's address (&adam)
+// converts to it without a cast.
+template <class T>
+struct OptimizerArg {
+  using type = Optimizer<T>;
+};
+template <class T>
+using OptimizerPtr = typename OptimizerArg<T>::type*;
+template <class T>
+using ConstOptimizerPtr = const typename OptimizerArg<T>::type*;
+
 struct LoadReport {
   std::vector<std::string> loaded;   // parameter names, and "optimizer/<kind>/<param>" buffers
   std::vector<std::string> skipped;  // in the file but not loaded (unexpected, shape, dtype, kind, "optimizer@<hyperparameter>")
@@ -121,11 +134,12 @@ struct LoadReport {
 // "config", a "vocab"). Throws CheckpointError naming the file if it cannot be written (the old
 // file is then intact), UsageError if a parameter, group or attribute name cannot be stored.
 template <class T>
-void save_checkpoint(const std::string& path, const ParameterStore<T>& store, const Optimizer<T>* opt,
+void save_checkpoint(const std::string& path, const ParameterStore<T>& store, ConstOptimizerPtr<T> opt,
                      const TrainingState& state, const AttributeGroups& groups = {});
 
 // Loads parameters into store (matched by name), and, when given, the optimizer's state into opt
-// and the training progress into state. strict: any missing, unexpected, mis-shaped or
+// and the training progress into state (either may be nullptr: load_checkpoint(path, store)
+// loads the parameters alone). strict: any missing, unexpected, mis-shaped or
 // wrong-dtype tensor, an optimizer of another kind, or (format_version >= 2) a hyperparameter of
 // the file's optimizer that differs from opt's, throws CheckpointError listing every one by name,
 // and nothing is changed. Not strict: what matches is loaded, the rest is reported (and logged as
@@ -133,8 +147,8 @@ void save_checkpoint(const std::string& path, const ParameterStore<T>& store, co
 // its own hyperparameters. The lr and step count are restored from the file. Malformed files
 // throw in both modes.
 template <class T>
-LoadReport load_checkpoint(const std::string& path, ParameterStore<T>& store, Optimizer<T>* opt,
-                           TrainingState* state, bool strict = true);
+LoadReport load_checkpoint(const std::string& path, ParameterStore<T>& store, OptimizerPtr<T> opt = nullptr,
+                           TrainingState* state = nullptr, bool strict = true);
 
 // The root attributes and every attribute group of a file (all top-level groups but the
 // framework's three), read and checked in one pass.
@@ -183,7 +197,7 @@ class CheckpointManager {
  public:
   explicit CheckpointManager(std::string path, int keep_last = 0);
   template <class T>
-  void save(const ParameterStore<T>& store, const Optimizer<T>* opt, const TrainingState& state,
+  void save(const ParameterStore<T>& store, ConstOptimizerPtr<T> opt, const TrainingState& state,
             const AttributeGroups& groups, bool is_best);
   const std::string& path() const { return path_; }
   std::string best_path() const { return stem_ + ".best.h5"; }

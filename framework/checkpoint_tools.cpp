@@ -108,7 +108,7 @@ std::vector<std::string> CheckpointManager::kept() const {
 }
 
 template <class T>
-void CheckpointManager::save(const ParameterStore<T>& store, const Optimizer<T>* opt, const TrainingState& state,
+void CheckpointManager::save(const ParameterStore<T>& store, ConstOptimizerPtr<T> opt, const TrainingState& state,
                              const AttributeGroups& groups, bool is_best) {
   save_checkpoint(path_, store, opt, state, groups);
   if (keep_last_ > 0) {

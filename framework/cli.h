@@ -1,6 +1,7 @@
 #pragma once
 // A small flag parser for reel's programs: --name VALUE or --name=VALUE, --flag for booleans,
-// --help. Unknown flags and bad values throw UsageError with a message naming them.
+// --help (or -h): the usage on stdout, and parse() returns false (the program then exits 0).
+// Unknown flags and bad values throw UsageError with a message naming them.
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ class Cli {
   double number(const std::string& name) const;
   bool on(const std::string& name) const;
   bool given(const std::string& name) const;
+  bool declared(const std::string& name) const { return opts_.count(name) > 0; }
   std::string help() const;
 
  private:

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -11,7 +12,12 @@
 namespace reel {
 
 void init_logging() {
-  auto logger = spdlog::stderr_color_mt("reel");
+  // Idempotent: a second call (a library and its program both setting up logging, a test suite)
+  // reuses the registered "reel" logger instead of failing on spdlog's "already exists".
+  static std::mutex m;
+  const std::lock_guard<std::mutex> lock(m);
+  auto logger = spdlog::get("reel");
+  if (!logger) logger = spdlog::stderr_color_mt("reel");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("[%H:%M:%S] [%^%l%$] %v");
   if (const char* lvl = std::getenv("REEL_LOG_LEVEL")) spdlog::set_level(spdlog::level::from_str(lvl));

@@ -8,6 +8,8 @@
 namespace reel {
 
 // stderr, colours on a terminal, "[time] [level] message". Level from REEL_LOG_LEVEL if set.
+// Safe to call more than once (and from several threads): later calls reuse the logger named
+// "reel" (one a program registered itself is kept, with its sinks) and make it the default again.
 void init_logging();
 
 // Progress of one epoch: a line within the epoch on a terminal (rewritten in place, at most a few

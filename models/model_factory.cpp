@@ -41,7 +41,7 @@ LoadedModel<T> load_model(const std::string& path) {
   m.store = std::make_unique<ParameterStore<T>>();
   Rng rng(0);  // the initial values are overwritten by the checkpoint's
   build_model(config, *m.store, rng, m);
-  load_checkpoint(path, *m.store, static_cast<Optimizer<T>*>(nullptr), &m.state, true);
+  load_checkpoint(path, *m.store, nullptr, &m.state, true);
   return m;
 }
 

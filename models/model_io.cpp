@@ -110,13 +110,13 @@ void check_model_config(const std::string& path, const SequenceModelConfig& want
 }
 
 template <class T>
-void save_checkpoint(const std::string& path, const ParameterStore<T>& store, const Optimizer<T>* opt, const TrainingState& state,
+void save_checkpoint(const std::string& path, const ParameterStore<T>& store, ConstOptimizerPtr<T> opt, const TrainingState& state,
                      const SequenceModelConfig& config, const Vocab* vocab) {
   save_checkpoint(path, store, opt, state, model_groups(config, vocab));
 }
 
 template <class T>
-LoadReport load_checkpoint(const std::string& path, SequenceModel<T>& model, Optimizer<T>* opt, TrainingState* state, bool strict) {
+LoadReport load_checkpoint(const std::string& path, SequenceModel<T>& model, OptimizerPtr<T> opt, TrainingState* state, bool strict) {
   check_model_config(path, model.config());
   return load_checkpoint(path, model.parameters(), opt, state, strict);
 }

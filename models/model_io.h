@@ -12,6 +12,7 @@
 //
 //   save_checkpoint(path, store, &adam, state, config, &vocab);   // the framework's, with these groups
 //   load_checkpoint(path, model, &adam, &state);                  // checks /config against the model first
+//   load_checkpoint(path, model);                                 // no optimizer, no progress (nullptr, nullptr)
 // A model rebuilt from the file alone: models/model_factory.h.
 #include <string>
 
@@ -40,11 +41,11 @@ void check_model_config(const std::string& path, const SequenceModelConfig& expe
 
 // save_checkpoint with model_groups(config, vocab).
 template <class T>
-void save_checkpoint(const std::string& path, const ParameterStore<T>& store, const Optimizer<T>* opt,
+void save_checkpoint(const std::string& path, const ParameterStore<T>& store, ConstOptimizerPtr<T> opt,
                      const TrainingState& state, const SequenceModelConfig& config, const Vocab* vocab = nullptr);
 // check_model_config(path, model.config()), then the framework's load into model.parameters().
 template <class T>
-LoadReport load_checkpoint(const std::string& path, SequenceModel<T>& model, Optimizer<T>* opt,
-                           TrainingState* state, bool strict = true);
+LoadReport load_checkpoint(const std::string& path, SequenceModel<T>& model, OptimizerPtr<T> opt = nullptr,
+                           TrainingState* state = nullptr, bool strict = true);
 
 }  // namespace reel

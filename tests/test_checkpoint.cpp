@@ -323,3 +323,60 @@ TEST_CASE("CheckpointManager keeps the last K and the best", "[checkpoint]") {
   CHECK(files == 4);
   CHECK(std::distance(fs::directory_iterator(tmp.dir), fs::directory_iterator()) == 4);
 }
+
+TEST_CASE("no optimizer needs no cast: load_checkpoint(path, store, nullptr, nullptr), or just (path, store)", "[checkpoint]") {
+  TempDir tmp;
+  const std::string path = tmp.file("plain.h5"), with_adam = tmp.file("adam.h5");
+  const SequenceModelConfig c = toy_config();
+  Rng rng(5);
+  ParameterStore<float> a;
+  SequenceClassifier<float> ma(a, c, rng);
+  fill(a, 3);
+  TrainingState st;
+  st.epoch = 2;
+  st.global_step = 7;
+  save_checkpoint(path, a, nullptr, st, c);  // saving without an optimizer: no cast either
+
+  // The call that did not compile (no T could be deduced from nullptr).
+  ParameterStore<float> b;
+  SequenceClassifier<float> mb(b, c, rng);
+  const LoadReport r = load_checkpoint(path, b, nullptr, nullptr);
+  CHECK_FALSE(r.optimizer_loaded);
+  CHECK_FALSE(r.state_loaded);
+  CHECK(r.loaded.size() == a.count());
+  require_same(a, b);
+  CHECK(load_checkpoint(path, b, nullptr, nullptr, false).problems.empty());  // and not strict
+
+  // Both default to nullptr, for the store and for the model.
+  ParameterStore<float> d;
+  SequenceClassifier<float> md(d, c, rng);
+  CHECK(load_checkpoint(path, d).loaded.size() == a.count());
+  require_same(a, d);
+  ParameterStore<float> e;
+  SequenceClassifier<float> me(e, c, rng);
+  CHECK_FALSE(load_checkpoint(path, me).optimizer_loaded);
+  require_same(a, e);
+  TrainingState got;
+  CHECK(load_checkpoint(path, me, nullptr, &got).state_loaded);  // progress, no optimizer
+  CHECK(got.global_step == 7);
+  CHECK(got.epoch == 2);
+
+  // An optimizer still goes by address, as the derived type (Adam<float>*), into both forms.
+  Adam<float> adam(a.all(), AdamOptions{});
+  take_steps(a, adam, 2, 9);
+  save_checkpoint(with_adam, a, &adam, st, c);
+  Adam<float> adam_b(b.all(), AdamOptions{});
+  CHECK(load_checkpoint(with_adam, mb, &adam_b, nullptr).optimizer_loaded);
+  require_same(adam, adam_b);
+  Adam<float> adam_d(d.all(), AdamOptions{});
+  CHECK(load_checkpoint(with_adam, d, &adam_d).optimizer_loaded);
+  require_same(a, d);
+
+  // The manager's save takes nullptr too.
+  CheckpointManager mgr(tmp.file("run.h5"));
+  mgr.save(a, nullptr, st, model_groups(c), false);
+  ParameterStore<float> f;
+  SequenceClassifier<float> mf(f, c, rng);
+  load_checkpoint(mgr.path(), mf);
+  require_same(a, f);
+}

@@ -290,3 +290,51 @@ TEST_CASE("memory_breakdown splits a tape's bytes by op kind", "[memory]") {
   CHECK(m.json().front() == '{');
   CHECK(m.stats.peak_bytes == memory_model(p).full_bptt());
 }
+
+TEST_CASE("TBPTT state() is rows_into(window_begin(next)) x hidden: the running sequences' rows", "[memory]") {
+  // Packed: 4 sequences of lengths 12, 9, 5, 2 lose rows as they end (batch_sizes 4,4,3,3,3,2,...,1).
+  const SequenceBatch<float> b = make_batch({12, 9, 5, 2}, 21);
+  ParameterStore<float> store;
+  Rng rng(22);
+  SequenceTagger<float> model(store, cfg(), rng);
+  const SequenceProblem<float> p = tagger_problem(model, b, random_ints(4 * 12, 23));
+  REQUIRE(p.batch() == 4);
+  REQUIRE(p.batch_sizes.back() == 1);
+  Tape<float> full_tape, tape, t2;
+  const Scope<float> full = record_scope(full_tape, p, 0, p.steps(), static_cast<const float*>(nullptr), false);
+  for (int64_t k2 : {4, 2}) {
+    TruncatedBPTT<float> tb(p, {4, k2});  // windows [0,4), [4,8), [8,12)
+    REQUIRE(tb.windows() == 3);
+    CHECK(tb.state().size() == static_cast<size_t>(p.batch() * kHidden));  // h0: every row
+    for (int64_t w = 0; w < tb.windows(); ++w) {
+      INFO("window " << w << ", k2 " << k2);
+      if (w == 1)
+        tb.skip_window(tape);  // the unrecorded path carries the same rows
+      else
+        tb.record_window(tape);
+      const int64_t next_begin = tb.window_begin(tb.next_window());
+      const int64_t rows = p.rows_into(next_begin);
+      CHECK(rows == p.batch_sizes[static_cast<size_t>(next_begin - 1)]);
+      REQUIRE(tb.state().size() == static_cast<size_t>(rows * kHidden));
+      // ... holding exactly the full forward's state after step next_begin - 1.
+      const Var<float>& want = full.h[static_cast<size_t>(next_begin - 1)];
+      REQUIRE(want.size() == rows * kHidden);
+      CHECK(std::memcmp(tb.state().data(), want.data(), static_cast<size_t>(want.size()) * sizeof(float)) == 0);
+    }
+    CHECK(tb.state().size() == static_cast<size_t>(kHidden));  // one sequence reaches the end
+  }
+  // state() is what restore() takes: resuming at window 2 continues identically.
+  TruncatedBPTT<float> tb(p, {4, 4}), resumed(p, {4, 4});
+  tb.record_window(tape);
+  tb.record_window(tape);
+  REQUIRE(tb.state().size() == static_cast<size_t>(p.rows_into(8) * kHidden));
+  REQUIRE(p.rows_into(8) < p.batch());
+  resumed.restore(2, tb.state(), tb.finals());
+  CHECK(resumed.state() == tb.state());
+  const float a = tb.record_window(tape).item(), c = resumed.record_window(t2).item();
+  CHECK(std::memcmp(&a, &c, sizeof a) == 0);
+  // A batch x hidden state (an older checkpoint's) is cut to its live rows.
+  std::vector<float> padded(static_cast<size_t>(p.batch() * kHidden), 0.5f);
+  resumed.restore(1, padded);
+  CHECK(resumed.state().size() == static_cast<size_t>(p.rows_into(4) * kHidden));
+}

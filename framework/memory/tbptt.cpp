@@ -43,8 +43,9 @@ void TruncatedBPTT<T>::restore(int64_t next_window, const std::vector<T>& state,
     throw ShapeError("TruncatedBPTT::restore: finals of " + std::to_string(finals.size()) + " values, expected " +
                      std::to_string(full_out));
   next_ = next_window;
-  h_.assign(full, T(0));
+  h_.assign(full, T(0));  // capacity for every row, so that advance() never reallocates
   std::copy(state.begin(), state.end(), h_.begin());
+  h_.resize(rows);  // a full-batch state: its live rows (the others belong to ended sequences)
   finals_ = finals.empty() ? std::vector<T>(full_out, T(0)) : finals;
   scope_ = Scope<T>();
 }
@@ -88,6 +89,7 @@ Var<T> TruncatedBPTT<T>::record_window(Tape<T>& tape) {
   // Carry the window's last state (detached: a plain copy) and keep the finals for later windows.
   const Var<T>& last = scope_.h.back();
   std::memcpy(h_.data(), last.data(), static_cast<size_t>(last.size()) * sizeof(T));
+  h_.resize(static_cast<size_t>(last.size()));  // rows_into(e) x state_dim: what state() promises
   for (size_t k = 0; k < scope_.final_pieces.size(); ++k) {
     const int64_t t = scope_.final_steps[k];
     const int64_t next = t + 1 < p_.steps() ? p_.batch_sizes[static_cast<size_t>(t + 1)] : 0;
@@ -108,6 +110,7 @@ template <class T>
 void TruncatedBPTT<T>::skip_window(Tape<T>& tape) {
   if (done()) throw UsageError("TruncatedBPTT::skip_window: every window has run");
   advance(tape, p_, window_begin(next_), window_end(next_), h_, finals_.data());
+  h_.resize(static_cast<size_t>(p_.rows_into(window_end(next_)) * p_.state_dim()));
   tape.clear();
   scope_ = Scope<T>();
   ++next_;

@@ -56,7 +56,9 @@ class TruncatedBPTT {
   // Every remaining window: Trainer::step for each one with a loss, skip_window for the others.
   std::vector<StepResult> train(Trainer<T>& trainer, Tape<T>& tape);
 
-  // The state entering the next window (rows_into(window_begin(next)) x hidden values).
+  // The state entering the next window: rows_into(window_begin(next_window())) x state_dim values,
+  // the rows of the sequences still running (a packed batch loses rows as sequences end; those
+  // sequences' last outputs are in finals()). What restore() takes back.
   const std::vector<T>& state() const { return h_; }
   // What the last record_window recorded; its Vars are valid until the tape is cleared.
   const Scope<T>& scope() const { return scope_; }
@@ -66,8 +68,9 @@ class TruncatedBPTT {
   // Back to the first window and h0 (a new batch: construct a new TruncatedBPTT).
   void reset();
   // Resuming mid-sequence (e.g. from a checkpoint's carried hidden state): the next window and
-  // the state entering it; finals: last states of sequences that already ended (only a packed
-  // batch with a final loss needs them; empty: zeros).
+  // the state entering it (as state() gives it; a batch x state_dim one is cut to its live rows);
+  // finals: last states of sequences that already ended (only a packed batch with a final loss
+  // needs them; empty: zeros).
   void restore(int64_t next_window, const std::vector<T>& state, const std::vector<T>& finals = {});
   const std::vector<T>& finals() const { return finals_; }
 
@@ -75,7 +78,7 @@ class TruncatedBPTT {
   SequenceProblem<T> p_;
   int64_t k1_, k2_;
   int64_t next_ = 0;
-  std::vector<T> h_, finals_;
+  std::vector<T> h_, finals_;  // h_: state(), with capacity for the whole batch
   Scope<T> scope_;
 };
 

@@ -70,12 +70,16 @@ Var<T> log_softmax(const Var<T>& x) {
   T* out = y.data();
   for (int64_t i = 0; i < rows; ++i) {
     const T* xi = in + i * c;
-    T mx = xi[0];
-    for (int64_t j = 1; j < c; ++j) mx = xi[j] > mx ? xi[j] : mx;
-    T z = T(0);
-    for (int64_t j = 0; j < c; ++j) z += std::exp(xi[j] - mx);
-    const T lse = mx + std::log(z);
-    for (int64_t j = 0; j < c; ++j) out[i * c + j] = xi[j] - lse;
+    // y_j = (x_j - mx) - log1p(Σ_{j≠k} exp(x_j - mx)), k the max's index: as in cross_entropy,
+    // x_j - (mx + log z) would round the small log z to the ulp of mx (and log(1 + s) lose s).
+    int64_t k = 0;
+    for (int64_t j = 1; j < c; ++j) k = xi[j] > xi[k] ? j : k;
+    const T mx = xi[k];
+    T rest = T(0);
+    for (int64_t j = 0; j < c; ++j)
+      if (j != k) rest += std::exp(xi[j] - mx);
+    const T log_z = std::log1p(rest);
+    for (int64_t j = 0; j < c; ++j) out[i * c + j] = (xi[j] - mx) - log_z;
   }
   tape.record(OpKind::LogSoftmax, &log_softmax_backward<T>, y, {x.id()},
               static_cast<size_t>(s.size()) * sizeof(T));
