@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "framework/blas.h"
+#include "examples/data_parallel.h"
 #include "framework/cli.h"
 #include "framework/distributed/mpi.h"
 #include "framework/error.h"
@@ -44,6 +45,21 @@ inline void add_training_flags(Cli& cli, const Defaults& d) {
       .option("layers", "1", "stacked recurrent layers")
       .flag("bidirectional", "a second direction reading each sequence backwards (outputs side by side)")
       .flag("anomaly", "find the op/timestep/row of the first NaN/Inf (slow)");
+  add_distributed_flags(cli);
+}
+
+// What every rank of a --distributed run must share (checked at start-up): the model, the
+// optimisation and the data.
+inline distributed::Facts training_facts(const Cli& cli, const SequenceModelConfig& c, const std::string& data) {
+  distributed::Facts f = {{"cell", c.cell}, {"layers", std::to_string(c.num_layers)},
+                          {"bidirectional", std::to_string(c.bidirectional)}, {"hidden_dim", std::to_string(c.hidden_dim)},
+                          {"embed_dim", std::to_string(c.embed_dim)}, {"vocab_size", std::to_string(c.vocab_size)},
+                          {"input_dim", std::to_string(c.input_dim)}, {"num_classes", std::to_string(c.num_classes)},
+                          {"data", data}};
+  for (const char* flag : {"epochs", "lr", "batch", "clip", "seed", "mode", "resume", "bucket-kb", "no-overlap",
+                           "deterministic-reduce"})
+    f.emplace_back(flag, cli.str(flag));
+  return f;
 }
 
 // The --cell/--layers/--bidirectional part of a model's configuration.

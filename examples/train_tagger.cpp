@@ -61,18 +61,21 @@ static int64_t count_correct(const TaggerOutput<float>& out, const std::vector<i
   return correct;
 }
 
-static double accuracy(const SequenceTagger<float>& model, Tape<float>& tape, const Corpus& c, BatchMode mode) {
+// Accuracy over every sentence; with --distributed each rank takes every size()-th chunk.
+static double accuracy(const SequenceTagger<float>& model, Tape<float>& tape, const Corpus& c, BatchMode mode,
+                       DataParallel& dp) {
   NoGradGuard<float> no_grad(tape);
-  int64_t correct = 0;
+  double correct = 0;
   const int64_t n = static_cast<int64_t>(c.ids.size());
-  for (int64_t i = 0; i < n; i += 256) {
+  for (int64_t i = 256 * dp.rank(); i < n; i += 256 * dp.size()) {
     std::vector<int64_t> idx;
     for (int64_t k = i; k < std::min(n, i + 256); ++k) idx.push_back(k);
     std::vector<int64_t> tags;
     tape.clear();
-    correct += count_correct(model.forward(tape, make_batch(c, idx, &tags), mode), tags);
+    correct += static_cast<double>(count_correct(model.forward(tape, make_batch(c, idx, &tags), mode), tags));
   }
-  return static_cast<double>(correct) / static_cast<double>(c.tokens);
+  dp.sum(&correct, 1);
+  return correct / static_cast<double>(c.tokens);
 }
 
 int main(int argc, char** argv) {
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
   cli.option("bucket", "0", "1: batches of similar lengths (less padding, faster); 0: random batches");
   return run_main(cli, argc, argv, [&] {
     const auto t0 = std::chrono::steady_clock::now();
+    DataParallel dp(cli);
     const std::string dir = cli.str("data");
     auto train_s = read_conllu(dir + "/en_ewt-ud-train.conllu.gz");
     auto dev_s = read_conllu(dir + "/en_ewt-ud-dev.conllu.gz");
@@ -113,8 +117,11 @@ int main(int argc, char** argv) {
     Trainer<float> trainer(store, adam, topts);
     const BatchMode mode = parse_batch_mode(cli.str("mode"));
     RunState run;
-    run.start(cli.str("checkpoint"), cli.str("resume"), model, adam, init_rng, shuffle_rng);
-    MetricsCsv metrics(cli.str("metrics"), /*append=*/!cli.str("resume").empty());
+    run.start(dp.root_only(cli.str("checkpoint")), cli.str("resume"), model, adam, init_rng, shuffle_rng);
+    MetricsCsv metrics(dp.root_only(cli.str("metrics")), /*append=*/!cli.str("resume").empty());
+    uint64_t data_hash = 0;
+    for (const auto& s : train.ids) data_hash ^= distributed::fnv1a(s.data(), s.size() * sizeof(int64_t), data_hash);
+    dp.attach(trainer, store, training_facts(cli, config, std::to_string(train.ids.size()) + " sentences, hash " + std::to_string(data_hash)));
 
     std::vector<int64_t> lengths;
     for (const auto& s : train.ids) lengths.push_back(static_cast<int64_t>(s.size()));
@@ -127,28 +134,33 @@ int main(int argc, char** argv) {
       Progress progress("sent", static_cast<int64_t>(train.ids.size()), epoch, epochs);
       double loss_sum = 0;
       int64_t seen = 0, tokens = 0, correct = 0;
-      for (const auto& idx : batches) {
+      for (const auto& global : batches) {
+        const std::vector<int64_t> idx = dp.shard(global);  // all of it in one process
         std::vector<int64_t> tags;
-        SequenceBatch<float> batch = make_batch(train, idx, &tags);
         int64_t batch_correct = 0, batch_tokens = 0;
+        for (int64_t i : idx) batch_tokens += static_cast<int64_t>(train.ids[static_cast<size_t>(i)].size());
+        SequenceBatch<float> batch = idx.empty() ? SequenceBatch<float>{} : make_batch(train, idx, &tags);
         StepResult r = trainer.step(tape, [&](Tape<float>& t) {
           TaggerOutput<float> out = model.forward(t, batch, mode);
           batch_correct = count_correct(out, tags);
-          for (float m : out.mask) batch_tokens += m != 0;
           return model.loss(t, out, tags);
-        });
+        }, static_cast<double>(batch_tokens));
         correct += batch_correct;
         tokens += batch_tokens;
         loss_sum += r.loss * static_cast<double>(batch_tokens);
-        seen += static_cast<int64_t>(idx.size());
-        progress.update(seen, loss_sum / static_cast<double>(tokens), static_cast<double>(correct) / static_cast<double>(tokens));
+        seen += static_cast<int64_t>(global.size());
+        progress.update(seen, loss_sum / static_cast<double>(std::max<int64_t>(tokens, 1)),
+                        static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(tokens, 1)));
       }
       const double secs = progress.elapsed();
-      train_loss = loss_sum / static_cast<double>(tokens);
-      const double train_acc = static_cast<double>(correct) / static_cast<double>(tokens);
+      double sums[3] = {loss_sum, static_cast<double>(correct), static_cast<double>(tokens)};
+      dp.sum(sums, 3);  // the epoch's figures over every rank
+      train_loss = sums[0] / sums[2];
+      const double train_acc = sums[1] / sums[2];
+      tokens = static_cast<int64_t>(sums[2]);
       seconds_training += secs;
       sequences += seen;
-      const double dev_acc = accuracy(model, tape, dev, mode);
+      const double dev_acc = accuracy(model, tape, dev, mode, dp);
       progress.finish(train_loss, train_acc, fmt::format("  {:.0f} tokens/s  dev acc {:.4f}", tokens / secs, dev_acc));
       metrics.row({{"epoch", epoch}, {"train_loss", train_loss}, {"train_accuracy", train_acc}, {"dev_accuracy", dev_acc},
                    {"seconds", secs}, {"sequences_per_second", seen / secs}, {"tokens_per_second", tokens / secs}});
@@ -157,9 +169,10 @@ int main(int argc, char** argv) {
                     {{"train_loss", train_loss}, {"train_accuracy", train_acc}, {"dev_accuracy", dev_acc}}, config, &vocab);
     }
     run.restore_best(store);
-    const double test_acc = accuracy(model, tape, test, mode);
+    const double test_acc = accuracy(model, tape, test, mode, dp);
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     spdlog::info("best dev accuracy {:.4f}, test accuracy {:.4f}, {:.1f}s in all", run.best_dev, test_acc, total);
+    if (!dp.root()) return 0;
     JsonLine()
         .add("task", std::string("ud_ewt_upos"))
         .add("cell", config.cell)
@@ -171,6 +184,9 @@ int main(int argc, char** argv) {
         .add("test_accuracy", test_acc)
         .add("seconds", total)
         .add("sequences_per_second", seconds_training > 0 ? static_cast<double>(sequences) / seconds_training : 0.0)
+        .add("ranks", static_cast<int64_t>(dp.size()))
+        .add("global_batch", cli.integer("batch"))
+        .add("communication_seconds", dp.communication_seconds())
         .print();
     return 0;
   });
