@@ -49,6 +49,7 @@ double GradientSync<T>::begin(Tape<T>& tape, double local_loss, double loss_term
   for (Bucket& b : buckets_) {
     b.ready = 0;
     b.launched = false;
+    b.done = false;
   }
   next_launch_ = 0;
   tape_ = &tape;
@@ -80,15 +81,19 @@ void GradientSync<T>::mark_ready(Slot& s) {
 
 // Starts, in bucket order, every bucket whose parameters are all final; lets MPI progress the
 // ones in flight.
+// The last bucket (the first-created parameters, final last) is never started here: finish()
+// reduces it with the blocking allreduce, as nothing is left to overlap it with, and Open MPI's
+// blocking algorithms are faster than its non-blocking ones (docs/distributed.md). Which call a
+// bucket gets depends on its index only, so every rank makes the same calls in the same order.
 template <class T>
 void GradientSync<T>::launch_complete_buckets() {
-  while (next_launch_ < buckets_.size() && buckets_[next_launch_].ready == buckets_[next_launch_].params) {
+  while (next_launch_ + 1 < buckets_.size() && buckets_[next_launch_].ready == buckets_[next_launch_].params) {
     Bucket& b = buckets_[next_launch_++];
     b.request = comm_.iallreduce_sum(b.data.data(), static_cast<int64_t>(b.data.size()));
     b.launched = true;
   }
   for (size_t i = 0; i < next_launch_; ++i)
-    if (buckets_[i].launched) comm_.test(buckets_[i].request);
+    if (buckets_[i].launched && !buckets_[i].done) buckets_[i].done = comm_.test(buckets_[i].request);
 }
 
 template <class T>
@@ -115,7 +120,10 @@ void GradientSync<T>::finish() {
   } else {
     if (options_.overlap) {
       launch_complete_buckets();
-      for (Bucket& b : buckets_) comm_.wait(b.request);
+      Bucket& last = buckets_.back();
+      comm_.allreduce_sum(last.data.data(), static_cast<int64_t>(last.data.size()));
+      for (size_t i = 0; i + 1 < buckets_.size(); ++i)
+        if (!buckets_[i].done) comm_.wait(buckets_[i].request);
     } else {
       for (Bucket& b : buckets_) comm_.allreduce_sum(b.data.data(), static_cast<int64_t>(b.data.size()));
     }

@@ -11,7 +11,8 @@
 //    and reduced bucket by bucket, always in bucket order on every rank.
 //  * Overlap. With overlap on, the tape announces each parameter as soon as its gradient is final
 //    (Tape::set_grad_ready_hook) and a bucket's non-blocking allreduce starts when its last
-//    parameter is final, while backward goes on through the rest of the graph.
+//    parameter is final, while backward goes on through the rest of the graph. The last bucket,
+//    final only when backward ends, gets the (faster) blocking allreduce.
 //  * Deterministic mode. Each bucket is gathered at rank 0 in rank order, summed there in rank
 //    order and broadcast: the result does not depend on MPI's choice of algorithm or on timing,
 //    and equals one process that computes the shards one after the other and sums them in rank
@@ -66,7 +67,7 @@ class GradientSync {
   struct Bucket {
     std::vector<T> data;
     int64_t params = 0, ready = 0;
-    bool launched = false;
+    bool launched = false, done = false;  // done: its request completed (and its slot may be reused)
     Communicator::Request request = -1;
   };
   static void on_ready(void* self, const Parameter<T>& p);
