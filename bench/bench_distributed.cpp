@@ -151,7 +151,7 @@ void bench_step(DataParallel& dp, const Cli& cli) {
     }
     std::printf("{\"metric\":\"step\",\"model\":\"%s\",\"ranks\":%d,\"batch_per_rank\":%lld,\"overlap\":%d,"
                 "\"gradient_bytes\":%lld,\"step_ms\":%.3f,\"comm_ms\":%.3f,\"compute_ms\":%.3f}\n",
-                cli.str("model").c_str(), dp.size(), static_cast<long long>(batch), cli.on("no-overlap") ? 0 : 1,
+                cli.str("model").c_str(), dp.size(), static_cast<long long>(batch), cli.on("overlap") ? 1 : 0,
                 static_cast<long long>(store.num_elements() * 4), worst, comm_mean, worst - comm_mean);
   }
 }

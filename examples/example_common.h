@@ -56,7 +56,7 @@ inline distributed::Facts training_facts(const Cli& cli, const SequenceModelConf
                           {"embed_dim", std::to_string(c.embed_dim)}, {"vocab_size", std::to_string(c.vocab_size)},
                           {"input_dim", std::to_string(c.input_dim)}, {"num_classes", std::to_string(c.num_classes)},
                           {"data", data}};
-  for (const char* flag : {"epochs", "lr", "batch", "clip", "seed", "mode", "resume", "bucket-kb", "no-overlap",
+  for (const char* flag : {"epochs", "lr", "batch", "clip", "seed", "mode", "resume", "bucket-kb", "overlap",
                            "deterministic-reduce"})
     f.emplace_back(flag, cli.str(flag));
   return f;

@@ -65,6 +65,7 @@ TEST_CASE("GradientSync on one process leaves training bitwise unchanged", "[dis
   dist::LocalCommunicator local;
   dist::GradientSyncOptions o;
   o.bucket_bytes = 1;
+  o.overlap = true;
   synced.distribute(local, o);
   CHECK(synced.sync->buckets() == static_cast<int64_t>(synced.store.count()));
   for (int64_t s = 0; s < 6; ++s) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace reel::distributed {
 
@@ -46,6 +47,9 @@ class Communicator {
   virtual void gather(const void* send, int64_t bytes, void* recv, int root) = 0;
   // recv (size() * bytes) receives every rank's bytes in rank order, on every rank.
   virtual void allgather(const void* send, int64_t bytes, void* recv) = 0;
+  // Rank r sends bytes_of[r] bytes (bytes_of: every rank's count, the same on every rank); recv
+  // receives them all back to back in rank order, on every rank.
+  virtual void allgatherv(const void* send, void* recv, const std::vector<int64_t>& bytes_of) = 0;
   virtual void barrier() = 0;
   // A communicator of the ranks that pass the same color (ordered by key, then rank); color < 0:
   // this rank joins none and gets null. Collective over this communicator.
@@ -72,6 +76,9 @@ class LocalCommunicator final : public Communicator {
   void broadcast(void*, int64_t, int) override {}
   void gather(const void* send, int64_t bytes, void* recv, int) override;
   void allgather(const void* send, int64_t bytes, void* recv) override { gather(send, bytes, recv, 0); }
+  void allgatherv(const void* send, void* recv, const std::vector<int64_t>& bytes_of) override {
+    gather(send, bytes_of.at(0), recv, 0);
+  }
   void barrier() override {}
   std::unique_ptr<Communicator> split(int color, int) override {
     return color < 0 ? nullptr : std::make_unique<LocalCommunicator>();

@@ -14,7 +14,13 @@ GradientSync<T>::GradientSync(Communicator& comm, ParameterStore<T>& store, Grad
     throw DistributedError("GradientSync: bucket_bytes must be >= 1, got " + std::to_string(options_.bucket_bytes));
   auto params = store.all();
   std::reverse(params.begin(), params.end());  // backward finishes the last-created first
+  for (const std::string& name : options_.row_sparse) {
+    Parameter<T>* p = store.find(name);
+    if (!p) throw DistributedError("GradientSync: row_sparse names '" + name + "', which is not a parameter of the store");
+    sparse_.push_back(std::make_unique<RowSparseReducer<T>>(*p));
+  }
   for (Parameter<T>* p : params) {
+    if (std::find(options_.row_sparse.begin(), options_.row_sparse.end(), p->name) != options_.row_sparse.end()) continue;
     if (buckets_.empty() || static_cast<int64_t>(buckets_.back().data.size() * sizeof(T)) >= options_.bucket_bytes)
       buckets_.emplace_back();
     Bucket& b = buckets_.back();
@@ -117,15 +123,20 @@ void GradientSync<T>::finish() {
   for (Slot& s : slots_) mark_ready(s);  // parameters the tape never announced (unused, or no backward)
   if (options_.deterministic) {
     for (Bucket& b : buckets_) reduce_deterministic(b);
+    for (auto& sp : sparse_) sp->reduce(comm_, scale_, true);
   } else {
     if (options_.overlap) {
       launch_complete_buckets();
-      Bucket& last = buckets_.back();
-      comm_.allreduce_sum(last.data.data(), static_cast<int64_t>(last.data.size()));
+      if (!buckets_.empty()) {
+        Bucket& last = buckets_.back();
+        comm_.allreduce_sum(last.data.data(), static_cast<int64_t>(last.data.size()));
+      }
+      for (auto& sp : sparse_) sp->reduce(comm_, scale_, false);
       for (size_t i = 0; i + 1 < buckets_.size(); ++i)
         if (!buckets_[i].done) comm_.wait(buckets_[i].request);
     } else {
       for (Bucket& b : buckets_) comm_.allreduce_sum(b.data.data(), static_cast<int64_t>(b.data.size()));
+      for (auto& sp : sparse_) sp->reduce(comm_, scale_, false);
     }
   }
   for (Slot& s : slots_) {

@@ -20,10 +20,13 @@
 // Use it through Trainer::set_gradient_sync; the Trainer calls begin() before and finish() after
 // backward.
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "framework/distributed/communicator.h"
+#include "framework/distributed/row_sparse.h"
 #include "framework/parameter.h"
 #include "framework/tape.h"
 
@@ -31,9 +34,14 @@ namespace reel::distributed {
 
 struct GradientSyncOptions {
   int64_t bucket_bytes = int64_t{1} << 20;  // a bucket closes once it holds at least this much
-  bool overlap = true;                      // start each bucket's allreduce during backward
+  // Start each bucket's allreduce during backward. Off by default: on this machine's Open MPI 4.1
+  // it never paid (docs/distributed.md: tagger 2.73 vs 2.74 ms, LSTM-1024 1064.8 vs 1058.2 ms).
+  bool overlap = false;
   bool deterministic = false;               // fixed-order reduction (gather, sum, broadcast)
   int64_t check_every = 100;                // after_step: parameter checksums across ranks (0: never)
+  // Parameters (rows x cols) whose gradient touches few rows, embeddings: reduced as the touched
+  // rows only (row_sparse.h) instead of in a bucket.
+  std::vector<std::string> row_sparse;
 };
 
 template <class T>
@@ -55,6 +63,9 @@ class GradientSync {
 
   double global_terms() const { return global_terms_; }
   int64_t buckets() const { return static_cast<int64_t>(buckets_.size()); }
+  // Steps whose row-sparse parameters went as rows / fell back to the dense reduction.
+  int64_t sparse_steps() const { return sparse_.empty() ? 0 : sparse_.front()->sparse_steps(); }
+  int64_t dense_fallback_steps() const { return sparse_.empty() ? 0 : sparse_.front()->dense_steps(); }
   Communicator& communicator() { return comm_; }
   const GradientSyncOptions& options() const { return options_; }
 
@@ -81,6 +92,7 @@ class GradientSync {
   std::vector<Slot> slots_;
   std::unordered_map<const Parameter<T>*, size_t> slot_of_;
   std::vector<Bucket> buckets_;
+  std::vector<std::unique_ptr<RowSparseReducer<T>>> sparse_;
   std::vector<T> gathered_;  // deterministic mode: size() copies of the largest bucket, at rank 0
   size_t next_launch_ = 0;
   T scale_ = T(1);

@@ -84,6 +84,22 @@ class MpiCommunicator final : public Communicator {
     const int c = count_of(bytes, "MPI_Allgather");
     check(MPI_Allgather(send, c, MPI_BYTE, recv, c, MPI_BYTE, comm_), "MPI_Allgather");
   }
+  void allgatherv(const void* send, void* recv, const std::vector<int64_t>& bytes_of) override {
+    if (bytes_of.size() != static_cast<size_t>(size_))
+      throw DistributedError("allgatherv: " + std::to_string(bytes_of.size()) + " counts for " + std::to_string(size_) + " ranks");
+    counts_.resize(bytes_of.size());
+    displs_.resize(bytes_of.size());
+    int64_t at = 0;
+    for (size_t r = 0; r < bytes_of.size(); ++r) {
+      counts_[r] = count_of(bytes_of[r], "MPI_Allgatherv");
+      displs_[r] = count_of(at, "MPI_Allgatherv (displacement)");
+      at += bytes_of[r];
+    }
+    Timed t(stats_);
+    check(MPI_Allgatherv(send, counts_[static_cast<size_t>(rank_)], MPI_BYTE, recv, counts_.data(), displs_.data(),
+                         MPI_BYTE, comm_),
+          "MPI_Allgatherv");
+  }
   void barrier() override {
     Timed t(stats_);
     check(MPI_Barrier(comm_), "MPI_Barrier");
@@ -125,6 +141,7 @@ class MpiCommunicator final : public Communicator {
   bool owned_;
   int rank_ = 0, size_ = 1;
   std::vector<MPI_Request> requests_;
+  std::vector<int> counts_, displs_;
 };
 
 }  // namespace

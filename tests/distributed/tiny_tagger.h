@@ -56,10 +56,11 @@ SequenceBatch<T> tiny_batch(const TinyData& d, const std::vector<int64_t>& idx, 
   return b;
 }
 
-inline SequenceModelConfig tiny_config(const std::string& cell, bool bidirectional, int64_t hidden = 12) {
+inline SequenceModelConfig tiny_config(const std::string& cell, bool bidirectional, int64_t hidden = 12,
+                                       int64_t vocab = 30) {
   SequenceModelConfig c;
   c.kind = "tagger";
-  c.vocab_size = 30;
+  c.vocab_size = vocab;
   c.embed_dim = 8;
   c.hidden_dim = hidden;
   c.num_classes = 5;
