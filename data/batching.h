@@ -1,7 +1,7 @@
 #pragma once
-// Turning variable-length sequences into batches:
-//  (a) padding to a dense (batch, max_len, features) block with a 1/0 mask;
-//  (b) packing exactly like PyTorch's pack_padded_sequence(..., enforce_sorted=False) and back;
+// Turning variable-length sequences into batches (the batch itself, padding and packing are
+// data/sequence_batch.h and data/dataset.h):
+//  (b) the packed order, exactly PyTorch's pack_padded_sequence(..., enforce_sorted=False);
 //  (c) seeded, optionally length-bucketed, batch making.
 #include <cstdint>
 #include <vector>
@@ -9,29 +9,6 @@
 #include "framework/rng.h"
 
 namespace reel {
-
-// ---- (a) padding
-
-struct PaddedBatch {
-  int64_t batch = 0, max_len = 0, features = 0;
-  std::vector<float> data;       // (batch, max_len, features), padding_value past each length
-  std::vector<float> mask;       // (batch, max_len): 1 inside a sequence, 0 in its padding
-  std::vector<int64_t> lengths;  // (batch)
-};
-
-// seqs[b] holds len_b * features floats (time-major within the sequence). Throws UsageError if
-// features < 1 or a sequence's size is not a multiple of features. Empty sequences are allowed.
-PaddedBatch pad_sequences(const std::vector<std::vector<float>>& seqs, int64_t features,
-                          float padding_value = 0);
-
-struct PaddedIds {
-  int64_t batch = 0, max_len = 0;
-  std::vector<int64_t> ids;      // (batch, max_len), pad_id past each length
-  std::vector<float> mask;       // (batch, max_len)
-  std::vector<int64_t> lengths;  // (batch)
-};
-
-PaddedIds pad_ids(const std::vector<std::vector<int64_t>>& seqs, int64_t pad_id);
 
 // ---- (b) packing
 //
@@ -55,15 +32,6 @@ PackInfo make_pack_info(const std::vector<int64_t>& lengths);
 
 // Offset of step t's first row in the packed data (sum of batch_sizes[0..t)).
 std::vector<int64_t> packed_step_offsets(const PackInfo& info);
-
-// (total, features) packed rows of b. Throws UsageError if b.lengths do not match info.
-std::vector<float> pack_padded(const PaddedBatch& b, const PackInfo& info);
-std::vector<int64_t> pack_padded_ids(const PaddedIds& b, const PackInfo& info);
-
-// Back to a padded batch in the original order (like pad_packed_sequence with batch_first=True):
-// max_len = the longest length. Throws UsageError if packed.size() != total * features.
-PaddedBatch pad_packed(const std::vector<float>& packed, int64_t features, const PackInfo& info,
-                       float padding_value = 0);
 
 // ---- (c) batch making
 

@@ -14,11 +14,8 @@ template <class T>
 SequenceProblem<T> packed_base(SequenceModel<T>& model, const SequenceBatch<T>& batch, PackInfo& info,
                                std::vector<int64_t>& rows) {
   batch.validate("memory::problem");
-  info = make_pack_info(batch.lengths);
-  rows.clear();
-  for (size_t t = 0; t < info.batch_sizes.size(); ++t)
-    for (int64_t i = 0; i < info.batch_sizes[t]; ++i)
-      rows.push_back(info.sorted_indices[static_cast<size_t>(i)] * batch.max_len + static_cast<int64_t>(t));
+  info = batch.packed().info;
+  rows = batch.packed().rows;
   SequenceProblem<T> p;
   p.model = &model.runner().stepwise();
   p.batch_sizes = info.batch_sizes;

@@ -13,26 +13,6 @@ BatchMode parse_batch_mode(const std::string& name) {
 }
 
 template <class T>
-void SequenceBatch<T>::validate(const char* who) const {
-  const int64_t cells = batch * max_len;
-  if (batch <= 0 || max_len <= 0)
-    throw UsageError(std::string(who) + ": empty batch (" + std::to_string(batch) + " x " + std::to_string(max_len) + ")");
-  if (static_cast<int64_t>(lengths.size()) != batch)
-    throw ShapeError(std::string(who) + ": " + std::to_string(lengths.size()) + " lengths for a batch of " +
-                     std::to_string(batch));
-  for (int64_t len : lengths)
-    if (len < 1 || len > max_len)
-      throw UsageError(std::string(who) + ": sequence length " + std::to_string(len) + " outside [1, " +
-                       std::to_string(max_len) + "]");
-  if (features > 0 && static_cast<int64_t>(values.size()) != cells * features)
-    throw ShapeError(std::string(who) + ": " + std::to_string(values.size()) + " values, expected (" +
-                     std::to_string(batch) + ", " + std::to_string(max_len) + ", " + std::to_string(features) + ")");
-  if (features == 0 && static_cast<int64_t>(ids.size()) != cells)
-    throw ShapeError(std::string(who) + ": " + std::to_string(ids.size()) + " ids, expected (" + std::to_string(batch) +
-                     ", " + std::to_string(max_len) + ")");
-}
-
-template <class T>
 LaidOutInput<T> lay_out(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode mode, const Embedding<T>* embed) {
   batch.validate("lay_out");
   if (batch.features == 0 && !embed) throw UsageError("lay_out: token ids need an embedding");
@@ -44,13 +24,10 @@ LaidOutInput<T> lay_out(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode 
     out.x = F > 0 ? tape.input(batch.values, Shape{B, Tn, F}) : embed->forward(tape, batch.ids, Shape{B, Tn});
     return out;
   }
-  out.pack = make_pack_info(batch.lengths);
-  int64_t n = 0;
-  for (int64_t bs : out.pack.batch_sizes) n += bs;
-  out.rows.reserve(static_cast<size_t>(n));
-  for (size_t t = 0; t < out.pack.batch_sizes.size(); ++t)
-    for (int64_t i = 0; i < out.pack.batch_sizes[t]; ++i)
-      out.rows.push_back(out.pack.sorted_indices[static_cast<size_t>(i)] * Tn + static_cast<int64_t>(t));
+  const PackedLayout& packed = batch.packed();
+  out.pack = packed.info;
+  out.rows = packed.rows;
+  const int64_t n = static_cast<int64_t>(out.rows.size());
   if (F > 0) {
     out.x = tape.zeros(Shape{n, F});
     T* dst = out.x.data();
@@ -78,8 +55,6 @@ std::vector<int64_t> argmax_rows(const Var<T>& logits) {
   return out;
 }
 
-template struct SequenceBatch<float>;
-template struct SequenceBatch<double>;
 template LaidOutInput<float> lay_out(Tape<float>&, const SequenceBatch<float>&, BatchMode, const Embedding<float>*);
 template LaidOutInput<double> lay_out(Tape<double>&, const SequenceBatch<double>&, BatchMode, const Embedding<double>*);
 template std::vector<int64_t> argmax_rows(const Var<float>&);

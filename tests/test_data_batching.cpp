@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "data/batching.h"
+#include "data/dataset.h"
 #include "framework/error.h"
 #include "framework/rng.h"
 
@@ -43,29 +44,63 @@ double mean_spread(const std::vector<std::vector<int64_t>>& batches, const std::
 
 }  // namespace
 
-TEST_CASE("pad_sequences: shapes, values, mask and lengths", "[data][batching]") {
-  const PaddedBatch p = pad_sequences(make_seqs({2, 0, 3}, 2), 2, -1.0f);
+TEST_CASE("collate pads: shapes, values, mask and lengths", "[data][batching]") {
+  const SequenceBatch<float> p = collate_dense(make_seqs({2, 1, 3}, 2), 2, -1.0f);
   CHECK(p.batch == 3);
   CHECK(p.max_len == 3);
   CHECK(p.features == 2);
-  CHECK(p.lengths == std::vector<int64_t>{2, 0, 3});
-  CHECK(p.mask == std::vector<float>{1, 1, 0, 0, 0, 0, 1, 1, 1});
-  REQUIRE(p.data.size() == 3u * 3 * 2);
-  CHECK(std::vector<float>(p.data.begin(), p.data.begin() + 6) == std::vector<float>{0, 1, 10, 11, -1, -1});
-  CHECK(std::vector<float>(p.data.begin() + 6, p.data.begin() + 12) == std::vector<float>(6, -1.0f));
-  CHECK(std::vector<float>(p.data.begin() + 12, p.data.end()) == std::vector<float>{200, 201, 210, 211, 220, 221});
-  CHECK_THROWS_AS(pad_sequences({{1, 2, 3}}, 2), UsageError);
-  CHECK_THROWS_AS(pad_sequences({{1}}, 0), UsageError);
-  const PaddedBatch none = pad_sequences({}, 4);
-  CHECK(none.batch == 0);
-  CHECK(none.data.empty());
+  CHECK(p.lengths == std::vector<int64_t>{2, 1, 3});
+  CHECK(p.mask == std::vector<float>{1, 1, 0, 1, 0, 0, 1, 1, 1});
+  REQUIRE(p.values.size() == 3u * 3 * 2);
+  CHECK(std::vector<float>(p.values.begin(), p.values.begin() + 6) == std::vector<float>{0, 1, 10, 11, -1, -1});
+  CHECK(std::vector<float>(p.values.begin() + 6, p.values.begin() + 12) == std::vector<float>{100, 101, -1, -1, -1, -1});
+  CHECK(std::vector<float>(p.values.begin() + 12, p.values.end()) == std::vector<float>{200, 201, 210, 211, 220, 221});
+  CHECK_THROWS_AS(collate_dense<float>({{1, 2, 3}}, 2), ShapeError);
+  CHECK_THROWS_AS(collate_dense<float>({{1}}, 0), UsageError);
+  // An empty sequence is refused, as pack_padded_sequence refuses length 0, naming it.
+  CHECK_THROWS_WITH(collate_dense<float>({{1, 2}, {}}, 2), Catch::Contains("sequence 1: empty sequence"));
+  CHECK_THROWS_WITH(collate_dense<float>({}, 4), Catch::Contains("no sequence selected"));
 
-  const PaddedIds ids = pad_ids({{5, 6, 7}, {8}}, 0);
+  const SequenceBatch<float> ids = collate_ids({{5, 6, 7}, {8}}, 0);
   CHECK(ids.batch == 2);
   CHECK(ids.max_len == 3);
   CHECK(ids.ids == std::vector<int64_t>{5, 6, 7, 8, 0, 0});
   CHECK(ids.mask == std::vector<float>{1, 1, 1, 1, 0, 0});
   CHECK(ids.lengths == std::vector<int64_t>{3, 1});
+}
+
+TEST_CASE("collate from a dataset carries targets, indices and one packed layout", "[data][batching]") {
+  SequenceDataset<float> d("train");
+  d.add_ids({1, 2, 3}, {7, 8, 9});
+  d.add_ids({4}, {5});
+  d.add_ids({6, 7}, {1, 2});
+  const SequenceBatch<float> b = collate(d, {2, 0}, /*pad_id=*/0);
+  CHECK(b.index == std::vector<int64_t>{2, 0});
+  CHECK(b.ids == std::vector<int64_t>{6, 7, 0, 1, 2, 3});
+  CHECK(b.tags == std::vector<int64_t>{1, 2, 0, 7, 8, 9});
+  CHECK(b.labels.empty());
+  CHECK(b.tokens() == 5);
+  // The packed layout is made once and reused; changing the lengths makes a new one.
+  const PackedLayout* first = &b.packed();
+  CHECK(&b.packed() == first);
+  CHECK(b.packed().info.sorted_indices == std::vector<int64_t>{1, 0});
+  CHECK(b.packed().rows == std::vector<int64_t>{3, 0, 4, 1, 5});
+  SequenceBatch<float> c = b;
+  c.lengths = {1, 3};
+  CHECK(c.packed().rows == std::vector<int64_t>{3, 0, 4, 5});
+  CHECK_THROWS_WITH(collate(d, {3}), Catch::Contains("index 3 outside train's 3 sequences"));
+  CHECK_THROWS_WITH(d.add_ids({1, 2}), Catch::Contains("targets differ in kind"));
+  CHECK_THROWS_WITH(d.add_ids({1, 2}, {1}), Catch::Contains("1 tags for 2 steps"));
+  SequenceDataset<float> empty("dev");
+  CHECK_THROWS_WITH(empty.require_nonempty(), Catch::Contains("the dev split holds no sequence"));
+
+  SequenceDataset<double> images("images");
+  images.add_dense({1, 2, 3, 4}, 2, /*label=*/3);
+  images.add_dense({5, 6}, 2, /*label=*/1);
+  const SequenceBatch<double> ib = collate(images, {0, 1});
+  CHECK(ib.labels == std::vector<int64_t>{3, 1});
+  CHECK(ib.values == std::vector<double>{1, 2, 3, 4, 5, 6, 0, 0});
+  CHECK_THROWS_WITH(images.add_dense({1, 2, 3}, 3, 0), Catch::Contains("a sequence of 3 features added to a dataset of 2 features"));
 }
 
 TEST_CASE("make_pack_info matches pack_padded_sequence(enforce_sorted=False)", "[data][batching]") {
@@ -92,11 +127,11 @@ TEST_CASE("make_pack_info matches pack_padded_sequence(enforce_sorted=False)", "
   CHECK_THROWS_AS(make_pack_info({}), UsageError);
 }
 
-TEST_CASE("pack_padded is time-major in sorted order and pad_packed inverts it", "[data][batching]") {
+TEST_CASE("pack is time-major in sorted order and unpack inverts it", "[data][batching]") {
   const std::vector<int64_t> lengths = {5, 3, 7, 2};
-  const PaddedBatch padded = pad_sequences(make_seqs(lengths, 2), 2);
-  const PackInfo info = make_pack_info(lengths);
-  const std::vector<float> packed = pack_padded(padded, info);
+  const SequenceBatch<float> padded = collate_dense(make_seqs(lengths, 2), 2);
+  const PackInfo& info = padded.packed().info;
+  const std::vector<float> packed = pack(padded);
   REQUIRE(packed.size() == 17u * 2);
   // Step 0: sequences 2, 0, 1, 3; step 1: the same; step 2: 2, 0, 1; ... step 6: 2.
   std::vector<float> first_feature;
@@ -104,22 +139,18 @@ TEST_CASE("pack_padded is time-major in sorted order and pad_packed inverts it",
   CHECK(first_feature == std::vector<float>{200, 0, 100, 300, 210, 10, 110, 310, 220, 20, 120,
                                             230, 30, 240, 40, 250, 260});
   CHECK(packed[1] == 201);
+  CHECK(info.total() == 17);
 
-  const PaddedBatch back = pad_packed(packed, 2, info);
-  CHECK(back.batch == padded.batch);
-  CHECK(back.max_len == padded.max_len);
-  CHECK(back.features == 2);
-  CHECK(back.lengths == padded.lengths);
-  CHECK(back.mask == padded.mask);
-  CHECK(back.data == padded.data);
+  // Back to (batch, max_len, features) in the original order, as pad_packed_sequence gives it.
+  CHECK(unpack(packed, 2, padded) == padded.values);
+  CHECK(unpack(packed, 2, padded, -1.0f)[2 * 7 * 3 + 2 * 3] == -1.0f);  // sequence 3, step 3: padding
 
-  const PaddedIds ids = pad_ids({{1, 2, 3, 4, 5}, {6, 7, 8}, {9, 10, 11, 12, 13, 14, 15}, {16, 17}}, 0);
-  CHECK(pack_padded_ids(ids, info) ==
-        std::vector<int64_t>{9, 1, 6, 16, 10, 2, 7, 17, 11, 3, 8, 12, 4, 13, 5, 14, 15});
+  const SequenceBatch<float> ids = collate_ids({{1, 2, 3, 4, 5}, {6, 7, 8}, {9, 10, 11, 12, 13, 14, 15}, {16, 17}}, 0);
+  CHECK(pack_ids(ids) == std::vector<int64_t>{9, 1, 6, 16, 10, 2, 7, 17, 11, 3, 8, 12, 4, 13, 5, 14, 15});
 
-  CHECK_THROWS_AS(pack_padded(padded, make_pack_info({5, 3, 7, 1})), UsageError);
-  CHECK_THROWS_AS(pack_padded(padded, make_pack_info({5, 3, 7})), UsageError);
-  CHECK_THROWS_AS(pad_packed(std::vector<float>(33), 2, info), UsageError);
+  CHECK_THROWS_AS(pack_ids(padded), UsageError);
+  CHECK_THROWS_AS(pack(ids), UsageError);
+  CHECK_THROWS_AS(unpack(std::vector<float>(33), 2, padded), UsageError);
 }
 
 TEST_CASE("make_batches covers every index once and is deterministic per seed", "[data][batching]") {
