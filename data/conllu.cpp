@@ -96,4 +96,26 @@ std::vector<Sentence> read_conllu(const std::string& path) {
   return out;
 }
 
+std::vector<std::vector<std::string>> words_of(const std::vector<Sentence>& sentences) {
+  std::vector<std::vector<std::string>> out;
+  out.reserve(sentences.size());
+  for (const Sentence& s : sentences) out.push_back(s.words);
+  return out;
+}
+
+template <class T>
+SequenceDataset<T> upos_dataset(const std::string& name, const std::vector<Sentence>& sentences, const Vocab& vocab) {
+  SequenceDataset<T> d(name);
+  for (const Sentence& s : sentences) {
+    if (s.words.empty()) continue;
+    std::vector<int64_t> tags;
+    for (const auto& tag : s.upos) tags.push_back(upos_index(tag));
+    d.add_ids(vocab.ids(s.words), std::move(tags));
+  }
+  d.require_nonempty();
+  return d;
+}
+template SequenceDataset<float> upos_dataset(const std::string&, const std::vector<Sentence>&, const Vocab&);
+template SequenceDataset<double> upos_dataset(const std::string&, const std::vector<Sentence>&, const Vocab&);
+
 }  // namespace reel

@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
+#include "data/vocab.h"
+
 namespace reel {
 
 struct Sentence {
@@ -27,5 +30,12 @@ std::vector<Sentence> read_conllu(const std::string& path);
 const std::vector<std::string>& upos_tags();
 // Index of tag in upos_tags(), or -1 if it is not a UPOS tag.
 int64_t upos_index(const std::string& tag);
+
+// The FORM column of every sentence (for Vocab::from_sentences).
+std::vector<std::vector<std::string>> words_of(const std::vector<Sentence>& sentences);
+// A tagging dataset: each non-empty sentence's word ids (vocab, lower-cased as the vocabulary
+// was built) with its UPOS tag indices. Throws UsageError naming `name` if no sentence is left.
+template <class T>
+SequenceDataset<T> upos_dataset(const std::string& name, const std::vector<Sentence>& sentences, const Vocab& vocab);
 
 }  // namespace reel

@@ -144,4 +144,16 @@ ImageDataset load_fashion_mnist(const std::string& dir, const std::string& split
   return ds;
 }
 
+SequenceDataset<float> image_rows(const std::string& name, const ImageDataset& d, int64_t begin, int64_t end) {
+  if (begin < 0 || end > d.n || begin > end)
+    throw UsageError(name + ": images [" + std::to_string(begin) + ", " + std::to_string(end) + ") of " + std::to_string(d.n));
+  SequenceDataset<float> out(name, d.cols);
+  const int64_t per = d.rows * d.cols;
+  for (int64_t i = begin; i < end; ++i)
+    out.add_dense(std::vector<float>(d.pixels.begin() + i * per, d.pixels.begin() + (i + 1) * per), d.cols,
+                  d.labels[static_cast<size_t>(i)]);
+  out.require_nonempty();
+  return out;
+}
+
 }  // namespace reel

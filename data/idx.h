@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
+
 namespace reel {
 
 struct IdxArray {
@@ -38,6 +40,9 @@ ImageDataset load_fashion_mnist(const std::string& dir, const std::string& split
                                 int64_t limit = -1);
 
 // Where the Debian package dataset-fashion-mnist installs the files.
+// Images [begin, end) as sequences read row by row: rows steps of cols features, labelled.
+SequenceDataset<float> image_rows(const std::string& name, const ImageDataset& d, int64_t begin, int64_t end);
+
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
 }  // namespace reel

@@ -1,6 +1,7 @@
 #pragma once
 // Pieces the training examples share: the common flags, the JSON result line, error handling.
 // The training loops themselves stay in each example, readable top to bottom.
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -12,13 +13,39 @@
 
 #include "framework/blas.h"
 #include "examples/data_parallel.h"
+#include "data/loader.h"
+#include "framework/checkpoint_manager.h"
 #include "framework/cli.h"
 #include "framework/distributed/mpi.h"
 #include "framework/error.h"
 #include "framework/log.h"
+#include "framework/optim/optimizer.h"
+#include "framework/trainer.h"
+#include "models/model_io.h"
 #include "models/sequence_models.h"
 
 namespace reel::examples {
+
+// A JSON object on one line: keys in insertion order.
+class JsonLine {
+ public:
+  JsonLine& add(const std::string& k, double v) {
+    std::ostringstream os;
+    os.precision(6);
+    os << v;
+    return raw(k, os.str());
+  }
+  JsonLine& add(const std::string& k, int64_t v) { return raw(k, std::to_string(v)); }
+  JsonLine& add(const std::string& k, const std::string& v) { return raw(k, "\"" + v + "\""); }
+  JsonLine& raw(const std::string& k, const std::string& v) {
+    body_ += (body_.empty() ? "" : ",") + ("\"" + k + "\":") + v;
+    return *this;
+  }
+  void print() const { std::printf("{%s}\n", body_.c_str()); std::fflush(stdout); }
+
+ private:
+  std::string body_;
+};
 
 struct Defaults {
   std::string data_dir;
@@ -62,33 +89,81 @@ inline distributed::Facts training_facts(const Cli& cli, const SequenceModelConf
   return f;
 }
 
-// The --cell/--layers/--bidirectional part of a model's configuration.
-inline void set_recurrence(const Cli& cli, SequenceModelConfig& config) {
-  config.cell = cli.str("cell");
-  config.num_layers = cli.integer("layers");
-  config.bidirectional = cli.on("bidirectional");
+// Wall time since construction, and training throughput over epochs.
+struct Stopwatch {
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+};
+struct Throughput {
+  double items = 0, seconds = 0;
+  void add(double n, double secs) { items += n, seconds += secs; }
+  double per_second() const { return seconds > 0 ? items / seconds : 0.0; }
+};
+
+// A model configuration from --hidden, --cell, --layers, --bidirectional.
+inline SequenceModelConfig model_config(const Cli& cli, const std::string& kind, int64_t input_dim, int64_t classes) {
+  SequenceModelConfig c;
+  c.kind = kind;
+  c.input_dim = input_dim;
+  c.hidden_dim = cli.integer("hidden");
+  c.num_classes = classes;
+  c.cell = cli.str("cell");
+  c.num_layers = cli.integer("layers");
+  c.bidirectional = cli.on("bidirectional");
+  return c;
 }
 
-// A JSON object on one line: keys in insertion order.
-class JsonLine {
- public:
-  JsonLine& add(const std::string& k, double v) {
-    std::ostringstream os;
-    os.precision(6);
-    os << v;
-    return raw(k, os.str());
-  }
-  JsonLine& add(const std::string& k, int64_t v) { return raw(k, std::to_string(v)); }
-  JsonLine& add(const std::string& k, const std::string& v) { return raw(k, "\"" + v + "\""); }
-  JsonLine& raw(const std::string& k, const std::string& v) {
-    body_ += (body_.empty() ? "" : ",") + ("\"" + k + "\":") + v;
-    return *this;
-  }
-  void print() const { std::printf("{%s}\n", body_.c_str()); std::fflush(stdout); }
+// The training examples' closing JSON line.
+inline JsonLine result_line(const Cli& cli, const SequenceModelConfig& c, const DataParallel& dp, const std::string& task,
+                            const TrainingState& st, double test_acc, double seconds, const Throughput& speed) {
+  const auto loss = st.metrics.find("train_loss");
+  JsonLine j;
+  j.add("task", task).add("cell", c.cell).add("layers", c.num_layers).add("bidirectional", static_cast<int64_t>(c.bidirectional));
+  j.add("epochs", cli.integer("epochs")).add("train_loss", loss == st.metrics.end() ? 0.0 : loss->second);
+  j.add("dev_accuracy", st.best_dev).add("test_accuracy", test_acc).add("seconds", seconds);
+  j.add("sequences_per_second", speed.per_second()).add("ranks", static_cast<int64_t>(dp.size()));
+  j.add("global_batch", cli.integer("batch")).add("communication_seconds", dp.communication_seconds());
+  return j;
+}
 
- private:
-  std::string body_;
-};
+// --lr, --clip and --anomaly as the optimizer's and the trainer's options.
+inline AdamOptions adam_options(const Cli& cli) {
+  AdamOptions o;
+  o.lr = cli.number("lr");
+  return o;
+}
+inline TrainerOptions trainer_options(const Cli& cli) {
+  TrainerOptions o;
+  o.clip_norm = cli.number("clip");
+  o.anomaly = cli.on("anomaly");
+  return o;
+}
+
+// --checkpoint and --resume: a checkpoint every epoch, the best by dev accuracy beside it (rank 0
+// writes). --resume FILE continues from FILE, --resume latest from the newest good file of
+// --checkpoint; the model, Adam, the step, the loader's position and the best model come back.
+// Returns the state to continue from (epoch 0 for a fresh run).
+template <class T>
+TrainingState start_checkpoints(const Cli& cli, CheckpointManager& ckpt, ParameterStore<T>& store,
+                                Adam<T>& adam, DataLoader<T>& loader) {
+  TrainingState st;
+  const std::string from = cli.str("resume");
+  if (from.empty()) return st;
+  if (from == "latest" ? !ckpt.resume(store, &adam, &st) : !ckpt.resume(store, &adam, &st, from))
+    throw UsageError("--resume latest: no checkpoint of --checkpoint '" + cli.str("checkpoint") + "' loads");
+  loader.restore(st);
+  return st;
+}
+
+// Checkpoints every epoch, the best by `metric` (higher is better).
+inline CheckpointPolicy best_by(const std::string& metric) {
+  CheckpointPolicy p;
+  p.best_metric = metric;
+  return p;
+}
+
+
+
 
 // An error's message on stderr. Under MPI (--distributed) it names the rank, and then every rank is
 // ended (MPI_Abort): the others may be waiting for this one in a collective.

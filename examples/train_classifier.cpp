@@ -1,49 +1,27 @@
-// Fashion-MNIST read row by row (28 steps x 28 features) by recurrent layers (vanilla tanh by
-// default; --cell lstm|gru, --layers N, --bidirectional; hidden 128) and a linear head: Adam 1e-3,
-// batch 128, gradient clipping 1.0. The last 5000 training images are
-// the dev set; the reported test accuracy is the model with the best dev accuracy.
+// Fashion-MNIST read row by row (28 steps x 28 features) by recurrent layers (--cell rnn|lstm|gru,
+// --layers, --bidirectional; hidden 128) and a linear head: Adam 1e-3, batch 128, clipping 1.0.
+// The last 5000 training images are the dev set; the reported test accuracy is the model with the
+// best dev accuracy. --distributed: data-parallel under mpirun.
 #include <algorithm>
-#include <chrono>
 
-#include "data/batching.h"
 #include "data/idx.h"
 #include "examples/example_common.h"
-#include "examples/run_state.h"
-#include "framework/optim/optimizer.h"
 #include "framework/metrics_csv.h"
-#include "framework/trainer.h"
-#include "models/sequence_models.h"
 
 using namespace reel;
 using namespace reel::examples;
 
-// Images idx[0..) as a batch of 28-step sequences of 28 features.
-static SequenceBatch<float> make_batch(const ImageDataset& d, const std::vector<int64_t>& idx) {
-  SequenceBatch<float> b;
-  b.batch = static_cast<int64_t>(idx.size());
-  b.max_len = d.rows;
-  b.features = d.cols;
-  b.lengths.assign(idx.size(), d.rows);
-  const int64_t per = d.rows * d.cols;
-  for (int64_t i : idx) b.values.insert(b.values.end(), d.pixels.begin() + i * per, d.pixels.begin() + (i + 1) * per);
-  return b;
-}
-
-// Accuracy over images [begin, end) in inference mode.
-// With --distributed each rank takes every size()-th chunk of 1000.
-static double accuracy(const SequenceClassifier<float>& model, Tape<float>& tape, const ImageDataset& d,
-                       int64_t begin, int64_t end, BatchMode mode, DataParallel& dp) {
-  NoGradGuard<float> no_grad(tape);
+// Accuracy over a split, each rank taking its share of every batch.
+static double accuracy(const SequenceClassifier<float>& m, Tape<float>& tape, const SequenceDataset<float>& d, BatchMode mode,
+                       DataParallel& dp) {
+  DataLoader<float> loader(d, {1000});
+  loader.shard(dp.rank(), dp.size());
   double correct = 0;
-  for (int64_t i = begin + 1000 * dp.rank(); i < end; i += 1000 * dp.size()) {
-    std::vector<int64_t> idx(static_cast<size_t>(std::min<int64_t>(1000, end - i)));
-    for (size_t k = 0; k < idx.size(); ++k) idx[k] = i + static_cast<int64_t>(k);
-    tape.clear();
-    auto pred = argmax_rows(model.logits(tape, make_batch(d, idx), mode));
-    for (size_t k = 0; k < idx.size(); ++k) correct += pred[k] == d.labels[static_cast<size_t>(idx[k])];
-  }
+  for_each_batch_no_grad(tape, loader, [&](Tape<float>& t, const SequenceBatch<float>& b) {
+    correct += static_cast<double>(correct_labels(m.logits(t, b, mode), b.labels));
+  });
   dp.sum(&correct, 1);
-  return end > begin ? correct / static_cast<double>(end - begin) : 0.0;
+  return correct / static_cast<double>(d.size());
 }
 
 int main(int argc, char** argv) {
@@ -52,101 +30,56 @@ int main(int argc, char** argv) {
   cli.option("dev-size", "5000", "training images held out as the dev set");
   cli.option("limit", "-1", "use only the first N training and test images (quick runs)");
   return run_main(cli, argc, argv, [&] {
-    const auto t0 = std::chrono::steady_clock::now();
+    Stopwatch total;
     DataParallel dp(cli);
-    ImageDataset train = load_fashion_mnist(cli.str("data"), "train", cli.integer("limit"));
-    ImageDataset test = load_fashion_mnist(cli.str("data"), "test", cli.integer("limit"));
-    const int64_t dev_n = std::clamp<int64_t>(cli.integer("dev-size"), 0, train.n / 2);
-    const int64_t train_n = train.n - dev_n;
-    spdlog::info("Fashion-MNIST: {} train, {} dev, {} test images; BLAS {}", train_n, dev_n, test.n, blas::describe());
-
-    const uint64_t seed = static_cast<uint64_t>(cli.integer("seed"));
-    Rng init_rng(seed), shuffle_rng(seed + 0x5eed);
-    SequenceModelConfig config;
-    config.input_dim = train.cols;
-    config.hidden_dim = cli.integer("hidden");
-    config.num_classes = 10;
-    set_recurrence(cli, config);
+    const ImageDataset images = load_fashion_mnist(cli.str("data"), "train", cli.integer("limit"));
+    const ImageDataset test_images = load_fashion_mnist(cli.str("data"), "test", cli.integer("limit"));
+    const int64_t dev_n = std::clamp<int64_t>(cli.integer("dev-size"), 0, images.n / 2), train_n = images.n - dev_n;
+    const auto train = image_rows("train", images, 0, train_n), dev = image_rows("dev", images, train_n, images.n),
+               test = image_rows("test", test_images, 0, test_images.n);
+    spdlog::info("Fashion-MNIST: {} train, {} dev, {} test images; BLAS {}", train.size(), dev.size(), test.size(), blas::describe());
+    const SequenceModelConfig config = model_config(cli, "classifier", images.cols, 10);
     ParameterStore<float> store;
+    Rng init_rng(static_cast<uint64_t>(cli.integer("seed")));
     SequenceClassifier<float> model(store, config, init_rng);
-    AdamOptions adam_opts;
-    adam_opts.lr = cli.number("lr");
-    Adam<float> adam(store.all(), adam_opts);
-    TrainerOptions topts;
-    topts.clip_norm = cli.number("clip");
-    topts.anomaly = cli.on("anomaly");
-    Trainer<float> trainer(store, adam, topts);
+    Adam<float> adam(store.all(), adam_options(cli));
+    Trainer<float> trainer(store, adam, trainer_options(cli));
+    DataLoader<float> loader(train, {cli.integer("batch"), true}, cli.integer("seed") + 0x5eed);
+    loader.shard(dp.rank(), dp.size());
+    CheckpointManager ckpt(dp.root_only(cli.str("checkpoint")), best_by("dev_accuracy"));
+    TrainingState st = start_checkpoints(cli, ckpt, store, adam, loader);
+    MetricsCsv csv(dp.root_only(cli.str("metrics")), /*append=*/!cli.str("resume").empty());
+    dp.attach(trainer, store, training_facts(cli, config, std::to_string(train.size()) + "+" + std::to_string(dev.size()) + " images"));
     const BatchMode mode = parse_batch_mode(cli.str("mode"));
-    RunState run;
-    run.start(dp.root_only(cli.str("checkpoint")), cli.str("resume"), model, adam, init_rng, shuffle_rng);
-    MetricsCsv metrics(dp.root_only(cli.str("metrics")), /*append=*/!cli.str("resume").empty());
-    const uint64_t data_hash = distributed::fnv1a(train.labels.data(), train.labels.size() * sizeof(train.labels[0]));
-    dp.attach(trainer, store, training_facts(cli, config, std::to_string(train_n) + "+" + std::to_string(dev_n) +
-                                                              " images, label hash " + std::to_string(data_hash)));
-
     Tape<float> tape;
-    const int epochs = static_cast<int>(cli.integer("epochs"));
-    double train_loss = 0, seconds_training = 0;
-    int64_t sequences = 0;
-    for (int epoch = run.first_epoch; epoch <= epochs; ++epoch) {
-      auto batches = make_batches(std::vector<int64_t>(static_cast<size_t>(train_n), train.rows), cli.integer("batch"),
-                                  shuffle_rng, true, false);
-      Progress progress("seq", train_n, epoch, epochs);
-      double loss_sum = 0;
-      int64_t seen = 0, mine = 0, correct = 0;
-      for (const auto& global : batches) {
-        const std::vector<int64_t> idx = dp.shard(global);  // all of it in one process
-        SequenceBatch<float> batch = make_batch(train, idx);
-        std::vector<int64_t> labels;
-        for (int64_t i : idx) labels.push_back(train.labels[static_cast<size_t>(i)]);
-        std::vector<int64_t> pred;
-        StepResult r = trainer.step(tape, [&](Tape<float>& t) {
-          Var<float> logits = model.logits(t, batch, mode);
-          pred = argmax_rows(logits);
-          return model.loss(t, logits, labels);
-        }, static_cast<double>(idx.size()));
-        for (size_t k = 0; k < idx.size(); ++k) correct += pred[k] == labels[k];
-        loss_sum += r.loss * static_cast<double>(idx.size());
-        mine += static_cast<int64_t>(idx.size());
-        seen += static_cast<int64_t>(global.size());
-        progress.update(seen, loss_sum / static_cast<double>(std::max<int64_t>(mine, 1)),
-                        static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(mine, 1)));
+    Throughput speed;
+    for (int64_t epoch = st.epoch + 1; epoch <= cli.integer("epochs"); ++epoch) {
+      Progress progress("seq", train.size(), static_cast<int>(epoch), static_cast<int>(cli.integer("epochs")));
+      double sums[2] = {0, 0};  // loss x sequences, correct (this rank's, then every rank's)
+      for (SequenceBatch<float> b; loader.next(b);) {
+        const double loss = trainer.step(tape, [&](Tape<float>& t) {
+          Var<float> logits = model.logits(t, b, mode);
+          sums[1] += static_cast<double>(correct_labels(logits, b.labels));
+          return model.loss(t, logits, b.labels);
+        }, static_cast<double>(b.batch)).loss;
+        sums[0] += loss * static_cast<double>(b.batch);
+        progress.update(loader.position() * cli.integer("batch"), {{"loss", loss}});
       }
-      double sums[2] = {loss_sum, static_cast<double>(correct)};
-      dp.sum(sums, 2);  // the epoch's figures over every rank
-      train_loss = sums[0] / static_cast<double>(seen);
-      const double train_acc = sums[1] / static_cast<double>(seen);
-      const double secs = progress.elapsed();
-      seconds_training += secs;
-      sequences += seen;
-      const double dev_acc = accuracy(model, tape, train, train_n, train.n, mode, dp);
-      progress.finish(train_loss, train_acc, fmt::format("  dev acc {:.4f}", dev_acc));
-      metrics.row({{"epoch", epoch}, {"train_loss", train_loss}, {"train_accuracy", train_acc},
-                   {"dev_accuracy", dev_acc}, {"seconds", secs}, {"sequences_per_second", seen / secs}});
-      // Model selection on dev; the checkpoint holds the state to resume from.
-      run.end_epoch(epoch, store, adam, init_rng, shuffle_rng, dev_acc,
-                    {{"train_loss", train_loss}, {"train_accuracy", train_acc}, {"dev_accuracy", dev_acc}}, config, nullptr);
+      const double secs = progress.elapsed(), n = static_cast<double>(train.size());
+      dp.sum(sums, 2);
+      speed.add(n, secs);
+      const Metrics m = {{"train_loss", sums[0] / n}, {"train_accuracy", sums[1] / n}, {"dev_accuracy", accuracy(model, tape, dev, mode, dp)}};
+      progress.finish(m);
+      csv.row({{"epoch", epoch}, m[0], m[1], m[2], {"seconds", secs}, {"sequences_per_second", n / secs}});
+      st.global_step = adam.steps();
+      st.metrics = {m.begin(), m.end()};
+      loader.save(st);
+      ckpt.save(store, &adam, st, model_groups(config, nullptr));
     }
-    run.restore_best(store);
-    const double test_acc = accuracy(model, tape, test, 0, test.n, mode, dp);
-    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    spdlog::info("best dev accuracy {:.4f}, test accuracy {:.4f}, {:.1f}s in all", run.best_dev, test_acc, total);
-    if (!dp.root()) return 0;
-    JsonLine()
-        .add("task", std::string("fashion_mnist_rowwise"))
-        .add("cell", config.cell)
-        .add("layers", config.num_layers)
-        .add("bidirectional", static_cast<int64_t>(config.bidirectional))
-        .add("epochs", static_cast<int64_t>(epochs))
-        .add("train_loss", train_loss)
-        .add("dev_accuracy", run.best_dev)
-        .add("test_accuracy", test_acc)
-        .add("seconds", total)
-        .add("sequences_per_second", seconds_training > 0 ? static_cast<double>(sequences) / seconds_training : 0.0)
-        .add("ranks", static_cast<int64_t>(dp.size()))
-        .add("global_batch", cli.integer("batch"))
-        .add("communication_seconds", dp.communication_seconds())
-        .print();
+    ckpt.restore_best(store);
+    const double test_acc = accuracy(model, tape, test, mode, dp);
+    spdlog::info("best dev accuracy {:.4f}, test accuracy {:.4f}, {:.1f}s in all", st.best_dev, test_acc, total.seconds());
+    if (dp.root()) result_line(cli, config, dp, "fashion_mnist_rowwise", st, test_acc, total.seconds(), speed).print();
     return 0;
   });
 }

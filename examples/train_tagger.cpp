@@ -1,81 +1,23 @@
 // UPOS tagging of UD English EWT: lower-cased words (count >= 2, the rest <unk>) -> embedding 100
-// -> recurrent layers (vanilla tanh by default; --cell lstm|gru, --layers N, --bidirectional;
-// hidden 128) -> linear head over 17 tags at every token. Adam 1e-3, batch 32, clipping 1.0, packed batches bucketed by length, masked loss, model selection on dev.
-#include <algorithm>
-#include <chrono>
-
-#include "data/batching.h"
+// -> recurrent layers (--cell rnn|lstm|gru, --layers, --bidirectional; hidden 128) -> a linear head
+// over 17 tags at every token. Adam 1e-3, batch 32, clipping 1.0, packed batches (--bucket: of
+// similar lengths), model selection on dev; --distributed: data-parallel under mpirun.
 #include "data/conllu.h"
-#include "data/vocab.h"
 #include "examples/example_common.h"
-#include "examples/run_state.h"
 #include "framework/metrics_csv.h"
-#include "framework/optim/optimizer.h"
-#include "framework/trainer.h"
-#include "models/sequence_models.h"
 
 using namespace reel;
 using namespace reel::examples;
 
-struct Corpus {
-  std::vector<std::vector<int64_t>> ids, tags;
-  int64_t tokens = 0;
-};
-
-static Corpus encode(const std::vector<Sentence>& sentences, const Vocab& vocab) {
-  Corpus c;
-  for (const Sentence& s : sentences) {
-    if (s.words.empty()) continue;
-    c.ids.push_back(vocab.ids(s.words));
-    std::vector<int64_t> t;
-    for (const auto& tag : s.upos) t.push_back(upos_index(tag));
-    c.tags.push_back(std::move(t));
-    c.tokens += static_cast<int64_t>(s.words.size());
-  }
-  return c;
-}
-
-// Sentences idx as a padded batch of token ids, and their tags padded the same way.
-static SequenceBatch<float> make_batch(const Corpus& c, const std::vector<int64_t>& idx, std::vector<int64_t>* tags) {
-  SequenceBatch<float> b;
-  b.batch = static_cast<int64_t>(idx.size());
-  for (int64_t i : idx) b.max_len = std::max<int64_t>(b.max_len, static_cast<int64_t>(c.ids[static_cast<size_t>(i)].size()));
-  b.ids.assign(static_cast<size_t>(b.batch * b.max_len), Vocab::kPad);
-  tags->assign(b.ids.size(), 0);
-  for (int64_t k = 0; k < b.batch; ++k) {
-    const auto& words = c.ids[static_cast<size_t>(idx[static_cast<size_t>(k)])];
-    const auto& tg = c.tags[static_cast<size_t>(idx[static_cast<size_t>(k)])];
-    b.lengths.push_back(static_cast<int64_t>(words.size()));
-    std::copy(words.begin(), words.end(), b.ids.begin() + k * b.max_len);
-    std::copy(tg.begin(), tg.end(), tags->begin() + k * b.max_len);
-  }
-  return b;
-}
-
-// Correct real tokens of one forward.
-static int64_t count_correct(const TaggerOutput<float>& out, const std::vector<int64_t>& tags) {
-  const auto pred = argmax_rows(out.logits);
-  int64_t correct = 0;
-  for (size_t k = 0; k < pred.size(); ++k)
-    correct += out.mask[k] != 0 && pred[k] == tags[static_cast<size_t>(out.rows[k])];
-  return correct;
-}
-
-// Accuracy over every sentence; with --distributed each rank takes every size()-th chunk.
-static double accuracy(const SequenceTagger<float>& model, Tape<float>& tape, const Corpus& c, BatchMode mode,
+// Token accuracy over a split, each rank taking its share of every batch.
+static double accuracy(const SequenceTagger<float>& m, Tape<float>& tape, const SequenceDataset<float>& d, BatchMode mode,
                        DataParallel& dp) {
-  NoGradGuard<float> no_grad(tape);
+  DataLoader<float> loader(d, {256});
+  loader.shard(dp.rank(), dp.size());
   double correct = 0;
-  const int64_t n = static_cast<int64_t>(c.ids.size());
-  for (int64_t i = 256 * dp.rank(); i < n; i += 256 * dp.size()) {
-    std::vector<int64_t> idx;
-    for (int64_t k = i; k < std::min(n, i + 256); ++k) idx.push_back(k);
-    std::vector<int64_t> tags;
-    tape.clear();
-    correct += static_cast<double>(count_correct(model.forward(tape, make_batch(c, idx, &tags), mode), tags));
-  }
+  for_each_batch_no_grad(tape, loader, [&](Tape<float>& t, const SequenceBatch<float>& b) { correct += m.forward(t, b, mode).correct(b.tags); });
   dp.sum(&correct, 1);
-  return correct / static_cast<double>(c.tokens);
+  return correct / static_cast<double>(d.tokens());
 }
 
 int main(int argc, char** argv) {
@@ -84,110 +26,59 @@ int main(int argc, char** argv) {
   cli.option("embed", "100", "embedding size").option("min-count", "2", "vocabulary minimum word count");
   cli.option("bucket", "0", "1: batches of similar lengths (less padding, faster); 0: random batches");
   return run_main(cli, argc, argv, [&] {
-    const auto t0 = std::chrono::steady_clock::now();
+    Stopwatch total;
     DataParallel dp(cli);
-    const std::string dir = cli.str("data");
-    auto train_s = read_conllu(dir + "/en_ewt-ud-train.conllu.gz");
-    auto dev_s = read_conllu(dir + "/en_ewt-ud-dev.conllu.gz");
-    auto test_s = read_conllu(dir + "/en_ewt-ud-test.conllu.gz");
-    std::vector<std::vector<std::string>> words;
-    for (const auto& s : train_s) words.push_back(s.words);
-    const Vocab vocab = Vocab::from_sentences(words, cli.integer("min-count"), /*lowercase=*/true);
-    const Corpus train = encode(train_s, vocab), dev = encode(dev_s, vocab), test = encode(test_s, vocab);
-    spdlog::info("UD EWT: {} / {} / {} sentences, {} train tokens, vocabulary {}", train.ids.size(), dev.ids.size(),
-                 test.ids.size(), train.tokens, vocab.size());
-
-    const uint64_t seed = static_cast<uint64_t>(cli.integer("seed"));
-    Rng init_rng(seed), shuffle_rng(seed + 0x5eed);
-    SequenceModelConfig config;
-    config.kind = "tagger";
+    const std::string dir = cli.str("data") + "/en_ewt-ud-";
+    const auto train_s = read_conllu(dir + "train.conllu.gz");
+    const Vocab vocab = Vocab::from_sentences(words_of(train_s), cli.integer("min-count"), /*lowercase=*/true);
+    const auto train = upos_dataset<float>("train", train_s, vocab), dev = upos_dataset<float>("dev", read_conllu(dir + "dev.conllu.gz"), vocab),
+               test = upos_dataset<float>("test", read_conllu(dir + "test.conllu.gz"), vocab);
+    spdlog::info("UD EWT: {} / {} / {} sentences, {} train tokens, vocabulary {}", train.size(), dev.size(), test.size(), train.tokens(), vocab.size());
+    SequenceModelConfig config = model_config(cli, "tagger", 0, static_cast<int64_t>(upos_tags().size()));
     config.vocab_size = vocab.size();
     config.embed_dim = cli.integer("embed");
-    config.hidden_dim = cli.integer("hidden");
-    config.num_classes = static_cast<int64_t>(upos_tags().size());
-    set_recurrence(cli, config);
     ParameterStore<float> store;
+    Rng init_rng(static_cast<uint64_t>(cli.integer("seed")));
     SequenceTagger<float> model(store, config, init_rng);
-    AdamOptions adam_opts;
-    adam_opts.lr = cli.number("lr");
-    Adam<float> adam(store.all(), adam_opts);
-    TrainerOptions topts;
-    topts.clip_norm = cli.number("clip");
-    topts.anomaly = cli.on("anomaly");
-    Trainer<float> trainer(store, adam, topts);
+    Adam<float> adam(store.all(), adam_options(cli));
+    Trainer<float> trainer(store, adam, trainer_options(cli));
+    DataLoader<float> loader(train, {cli.integer("batch"), true, cli.integer("bucket") != 0}, cli.integer("seed") + 0x5eed);
+    loader.shard(dp.rank(), dp.size());
+    CheckpointManager ckpt(dp.root_only(cli.str("checkpoint")), best_by("dev_accuracy"));
+    TrainingState st = start_checkpoints(cli, ckpt, store, adam, loader);
+    MetricsCsv csv(dp.root_only(cli.str("metrics")), /*append=*/!cli.str("resume").empty());
+    dp.attach(trainer, store, training_facts(cli, config, std::to_string(train.size()) + " sentences, " + std::to_string(train.tokens()) + " tokens"));
     const BatchMode mode = parse_batch_mode(cli.str("mode"));
-    RunState run;
-    run.start(dp.root_only(cli.str("checkpoint")), cli.str("resume"), model, adam, init_rng, shuffle_rng);
-    MetricsCsv metrics(dp.root_only(cli.str("metrics")), /*append=*/!cli.str("resume").empty());
-    uint64_t data_hash = 0;
-    for (const auto& s : train.ids) data_hash ^= distributed::fnv1a(s.data(), s.size() * sizeof(int64_t), data_hash);
-    dp.attach(trainer, store, training_facts(cli, config, std::to_string(train.ids.size()) + " sentences, hash " + std::to_string(data_hash)));
-
-    std::vector<int64_t> lengths;
-    for (const auto& s : train.ids) lengths.push_back(static_cast<int64_t>(s.size()));
     Tape<float> tape;
-    const int epochs = static_cast<int>(cli.integer("epochs"));
-    double train_loss = 0, seconds_training = 0;
-    int64_t sequences = 0;
-    for (int epoch = run.first_epoch; epoch <= epochs; ++epoch) {
-      auto batches = make_batches(lengths, cli.integer("batch"), shuffle_rng, true, cli.integer("bucket") != 0);
-      Progress progress("sent", static_cast<int64_t>(train.ids.size()), epoch, epochs);
-      double loss_sum = 0;
-      int64_t seen = 0, tokens = 0, correct = 0;
-      for (const auto& global : batches) {
-        const std::vector<int64_t> idx = dp.shard(global);  // all of it in one process
-        std::vector<int64_t> tags;
-        int64_t batch_correct = 0, batch_tokens = 0;
-        for (int64_t i : idx) batch_tokens += static_cast<int64_t>(train.ids[static_cast<size_t>(i)].size());
-        SequenceBatch<float> batch = idx.empty() ? SequenceBatch<float>{} : make_batch(train, idx, &tags);
-        StepResult r = trainer.step(tape, [&](Tape<float>& t) {
-          TaggerOutput<float> out = model.forward(t, batch, mode);
-          batch_correct = count_correct(out, tags);
-          return model.loss(t, out, tags);
-        }, static_cast<double>(batch_tokens));
-        correct += batch_correct;
-        tokens += batch_tokens;
-        loss_sum += r.loss * static_cast<double>(batch_tokens);
-        seen += static_cast<int64_t>(global.size());
-        progress.update(seen, loss_sum / static_cast<double>(std::max<int64_t>(tokens, 1)),
-                        static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(tokens, 1)));
+    Throughput speed;
+    for (int64_t epoch = st.epoch + 1; epoch <= cli.integer("epochs"); ++epoch) {
+      Progress progress("sent", train.size(), static_cast<int>(epoch), static_cast<int>(cli.integer("epochs")));
+      double sums[3] = {0, 0, 0};  // loss x tokens, correct tokens, tokens (this rank's, then every rank's)
+      for (SequenceBatch<float> b; loader.next(b);) {
+        const double loss = trainer.step(tape, [&](Tape<float>& t) {
+          TaggerOutput<float> out = model.forward(t, b, mode);
+          sums[1] += static_cast<double>(out.correct(b.tags));
+          return model.loss(t, out, b.tags);
+        }, static_cast<double>(b.tokens())).loss;
+        sums[0] += loss * static_cast<double>(b.tokens());
+        sums[2] += static_cast<double>(b.tokens());
+        progress.update(loader.position() * cli.integer("batch"), {{"loss", loss}});
       }
       const double secs = progress.elapsed();
-      double sums[3] = {loss_sum, static_cast<double>(correct), static_cast<double>(tokens)};
-      dp.sum(sums, 3);  // the epoch's figures over every rank
-      train_loss = sums[0] / sums[2];
-      const double train_acc = sums[1] / sums[2];
-      tokens = static_cast<int64_t>(sums[2]);
-      seconds_training += secs;
-      sequences += seen;
-      const double dev_acc = accuracy(model, tape, dev, mode, dp);
-      progress.finish(train_loss, train_acc, fmt::format("  {:.0f} tokens/s  dev acc {:.4f}", tokens / secs, dev_acc));
-      metrics.row({{"epoch", epoch}, {"train_loss", train_loss}, {"train_accuracy", train_acc}, {"dev_accuracy", dev_acc},
-                   {"seconds", secs}, {"sequences_per_second", seen / secs}, {"tokens_per_second", tokens / secs}});
-      // Model selection on dev; the checkpoint (with the vocabulary) holds the state to resume from.
-      run.end_epoch(epoch, store, adam, init_rng, shuffle_rng, dev_acc,
-                    {{"train_loss", train_loss}, {"train_accuracy", train_acc}, {"dev_accuracy", dev_acc}}, config, &vocab);
+      dp.sum(sums, 3);
+      speed.add(static_cast<double>(train.size()), secs);
+      const Metrics m = {{"train_loss", sums[0] / sums[2]}, {"train_accuracy", sums[1] / sums[2]}, {"dev_accuracy", accuracy(model, tape, dev, mode, dp)}};
+      progress.finish(m, fmt::format("  {:.0f} tokens/s", sums[2] / secs));
+      csv.row({{"epoch", epoch}, m[0], m[1], m[2], {"seconds", secs}, {"sequences_per_second", train.size() / secs}, {"tokens_per_second", sums[2] / secs}});
+      st.global_step = adam.steps();
+      st.metrics = {m.begin(), m.end()};
+      loader.save(st);
+      ckpt.save(store, &adam, st, model_groups(config, &vocab));
     }
-    run.restore_best(store);
+    ckpt.restore_best(store);
     const double test_acc = accuracy(model, tape, test, mode, dp);
-    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    spdlog::info("best dev accuracy {:.4f}, test accuracy {:.4f}, {:.1f}s in all", run.best_dev, test_acc, total);
-    if (!dp.root()) return 0;
-    JsonLine()
-        .add("task", std::string("ud_ewt_upos"))
-        .add("cell", config.cell)
-        .add("layers", config.num_layers)
-        .add("bidirectional", static_cast<int64_t>(config.bidirectional))
-        .add("epochs", static_cast<int64_t>(epochs))
-        .add("train_loss", train_loss)
-        .add("dev_accuracy", run.best_dev)
-        .add("test_accuracy", test_acc)
-        .add("seconds", total)
-        .add("sequences_per_second", seconds_training > 0 ? static_cast<double>(sequences) / seconds_training : 0.0)
-        .add("ranks", static_cast<int64_t>(dp.size()))
-        .add("global_batch", cli.integer("batch"))
-        .add("communication_seconds", dp.communication_seconds())
-        .print();
+    spdlog::info("best dev accuracy {:.4f}, test accuracy {:.4f}, {:.1f}s in all", st.best_dev, test_acc, total.seconds());
+    if (dp.root()) result_line(cli, config, dp, "ud_ewt_upos", st, test_acc, total.seconds(), speed).print();
     return 0;
   });
 }

@@ -188,25 +188,4 @@ struct CheckpointSummary {
 };
 CheckpointSummary inspect_checkpoint(const std::string& path);
 
-// Keeps `path` as the latest checkpoint; with keep_last > 0 also <stem>.step<N>.h5 for the last
-// keep_last saves (N = state.global_step; older ones are deleted), and with is_best a copy as
-// <stem>.best.h5, where <stem> is path without a trailing ".h5". Every file is replaced
-// atomically; copies are hard links when the filesystem allows (files are never modified in
-// place, only replaced). Construction removes temporary files left by killed saves.
-class CheckpointManager {
- public:
-  explicit CheckpointManager(std::string path, int keep_last = 0);
-  template <class T>
-  void save(const ParameterStore<T>& store, ConstOptimizerPtr<T> opt, const TrainingState& state,
-            const AttributeGroups& groups, bool is_best);
-  const std::string& path() const { return path_; }
-  std::string best_path() const { return stem_ + ".best.h5"; }
-  std::string step_path(int64_t step) const { return stem_ + ".step" + std::to_string(step) + ".h5"; }
-  std::vector<std::string> kept() const;  // the step files on disk, oldest first
-
- private:
-  std::string path_, stem_;
-  int keep_last_;
-};
-
 }  // namespace reel

@@ -35,7 +35,13 @@ std::string format_duration(double s) {
 
 Progress::Progress(std::string what, int64_t total_items, int epoch, int epochs)
     : what_(std::move(what)), total_(total_items), epoch_(epoch), epochs_(epochs), tty_(isatty(STDERR_FILENO) != 0),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+      interval_(10), start_(std::chrono::steady_clock::now()), last_draw_(start_) {
+  if (const char* s = std::getenv("REEL_PROGRESS_SECONDS")) {
+    char* end = nullptr;
+    const double v = std::strtod(s, &end);
+    if (end != s && v > 0) interval_ = v;
+  }
+}
 
 double Progress::elapsed() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -46,27 +52,42 @@ double Progress::items_per_second() const {
   return e > 0 ? static_cast<double>(done_) / e : 0;
 }
 
-void Progress::update(int64_t items_done, double loss, double accuracy) {
+std::string Progress::line(const Metrics& metrics) const {
+  std::string out;
+  char buf[96];
+  for (const auto& [name, value] : metrics) {
+    std::snprintf(buf, sizeof buf, "  %s %.4f", name.c_str(), value);
+    out += buf;
+  }
+  return out;
+}
+
+void Progress::update(int64_t items_done, const Metrics& metrics) {
   done_ = items_done;
-  if (!tty_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_draw_ < std::chrono::milliseconds(250) && items_done < total_) return;
+  const auto wait = tty_ ? std::chrono::duration<double>(0.25) : std::chrono::duration<double>(interval_);
+  if (now - last_draw_ < wait) return;
   last_draw_ = now;
   const double rate = items_per_second();
   const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0;
-  // A progress line rewritten in place: a terminal-only view, not a log record.
-  std::fprintf(stderr, "\r  epoch %d/%d  %3.0f%%  loss %.4f  acc %.4f  %.0f %s/s  ETA %s   ", epoch_, epochs_,
-               100.0 * static_cast<double>(done_) / static_cast<double>(total_ ? total_ : 1), loss, accuracy, rate,
-               what_.c_str(), format_duration(eta).c_str());
-  std::fflush(stderr);
+  const double pct = 100.0 * static_cast<double>(done_) / static_cast<double>(total_ ? total_ : 1);
+  if (tty_) {
+    // A progress line rewritten in place: a terminal-only view, not a log record.
+    std::fprintf(stderr, "\r  epoch %d/%d  %3.0f%%%s  %.0f %s/s  ETA %s   ", epoch_, epochs_, pct, line(metrics).c_str(),
+                 rate, what_.c_str(), format_duration(eta).c_str());
+    std::fflush(stderr);
+  } else {
+    spdlog::info("epoch {}/{}  {:.0f}%{}  {:.0f} {}/s  ETA {}", epoch_, epochs_, pct, line(metrics), rate, what_,
+                 format_duration(eta));
+  }
 }
 
-double Progress::finish(double loss, double accuracy, const std::string& extra) {
+double Progress::finish(const Metrics& metrics, const std::string& extra) {
   done_ = total_;
   const double e = elapsed();
   if (tty_) std::fprintf(stderr, "\r%100s\r", "");
   const double remaining = e * (epochs_ - epoch_);
-  spdlog::info("epoch {}/{}  loss {:.4f}  acc {:.4f}  {:.0f} {}/s  {:.1f}s  ETA {}{}", epoch_, epochs_, loss, accuracy,
+  spdlog::info("epoch {}/{}{}  {:.0f} {}/s  {:.1f}s  ETA {}{}", epoch_, epochs_, line(metrics),
                e > 0 ? static_cast<double>(total_) / e : 0.0, what_, e, format_duration(remaining), extra);
   return e;
 }

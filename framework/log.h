@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace reel {
 
@@ -12,23 +14,30 @@ namespace reel {
 // "reel" (one a program registered itself is kept, with its sinks) and make it the default again.
 void init_logging();
 
-// Progress of one epoch: a line within the epoch on a terminal (rewritten in place, at most a few
-// times a second), and an spdlog line at the end with loss, accuracy, throughput and ETA.
+// Named figures of a run, in the order given: {{"loss", 0.31}, {"acc", 0.9}}.
+using Metrics = std::vector<std::pair<std::string, double>>;
+
+// Progress of one epoch with any named metrics. On a terminal: one line rewritten in place (at
+// most a few times a second) with percentage, metrics, rate and ETA. Not on a terminal (CI logs,
+// nohup): an spdlog line every `interval` seconds (REEL_PROGRESS_SECONDS, default 10). finish()
+// logs the epoch's line, with the run's ETA.
 class Progress {
  public:
   Progress(std::string what, int64_t total_items, int epoch, int epochs);
-  // items done so far in this epoch, running mean loss and accuracy
-  void update(int64_t items_done, double loss, double accuracy);
+  void update(int64_t items_done, const Metrics& metrics = {});
   // Logs the epoch line; returns elapsed seconds.
-  double finish(double loss, double accuracy, const std::string& extra = "");
+  double finish(const Metrics& metrics = {}, const std::string& extra = "");
   double items_per_second() const;
   double elapsed() const;
+  void set_interval(double seconds) { interval_ = seconds; }
 
  private:
+  std::string line(const Metrics& metrics) const;
   std::string what_;
   int64_t total_, done_ = 0;
   int epoch_, epochs_;
   bool tty_;
+  double interval_;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

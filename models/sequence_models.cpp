@@ -108,6 +108,36 @@ template class SequenceModel<double>;
 template class SequenceClassifier<float>;
 template class SequenceClassifier<double>;
 template class SequenceTagger<float>;
+template <class T>
+std::vector<T> TaggerOutput<T>::by_position(const SequenceBatch<T>& batch) const {
+  const int64_t C = logits.shape().last();
+  std::vector<T> out(static_cast<size_t>(batch.batch * batch.max_len * C), T(0));
+  const T* v = logits.data();
+  for (size_t k = 0; k < rows.size(); ++k)
+    if (mask[k] != T(0)) std::copy_n(v + static_cast<int64_t>(k) * C, C, out.begin() + rows[k] * C);
+  return out;
+}
+
+template <class T>
+int64_t TaggerOutput<T>::correct(const std::vector<int64_t>& tags) const {
+  const auto pred = argmax_rows(logits);
+  int64_t n = 0;
+  for (size_t k = 0; k < pred.size(); ++k) n += mask[k] != T(0) && pred[k] == tags[static_cast<size_t>(rows[k])];
+  return n;
+}
+
+template <class T>
+int64_t correct_labels(const Var<T>& logits, const std::vector<int64_t>& labels) {
+  const auto pred = argmax_rows(logits);
+  int64_t n = 0;
+  for (size_t k = 0; k < pred.size() && k < labels.size(); ++k) n += pred[k] == labels[k];
+  return n;
+}
+
+template struct TaggerOutput<float>;
+template struct TaggerOutput<double>;
+template int64_t correct_labels(const Var<float>&, const std::vector<int64_t>&);
+template int64_t correct_labels(const Var<double>&, const std::vector<int64_t>&);
 template class SequenceTagger<double>;
 
 }  // namespace reel

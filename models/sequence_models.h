@@ -67,7 +67,17 @@ struct TaggerOutput {
   Var<T> logits;               // (rows, classes)
   std::vector<int64_t> rows;   // for each logits row, its position b*max_len + t in the padded batch
   std::vector<T> mask;         // for each logits row: 1 for a real token, 0 for padding
+
+  // The logits as (batch, max_len, classes) in the batch's original order, 0 at padding: what
+  // PyTorch users read from pad_packed_sequence(batch_first=True) after their head.
+  std::vector<T> by_position(const SequenceBatch<T>& batch) const;
+  // Real tokens whose argmax is the tag (tags: (batch, max_len), as SequenceBatch::tags).
+  int64_t correct(const std::vector<int64_t>& tags) const;
 };
+
+// Rows of (batch, classes) logits whose argmax is the label.
+template <class T>
+int64_t correct_labels(const Var<T>& logits, const std::vector<int64_t>& labels);
 
 template <class T>
 class SequenceTagger : public SequenceModel<T> {

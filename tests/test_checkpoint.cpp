@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "checkpoint_test_util.h"
+#include "framework/checkpoint_manager.h"
 
 using namespace reel;
 using namespace ckpt_test;

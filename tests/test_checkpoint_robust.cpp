@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "checkpoint_test_util.h"
+#include "framework/checkpoint_manager.h"
 #include "framework/checkpoint_file.h"
 #include "framework/hdf5_file.h"
 

@@ -7,6 +7,7 @@
 #include "examples/data_parallel.h"
 #include "examples/example_common.h"
 #include "framework/checkpoint.h"
+#include "framework/checkpoint_manager.h"
 #include "tests/distributed/tiny_tagger.h"
 
 using namespace reel;
