@@ -1,5 +1,7 @@
 #include "framework/tape.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -62,7 +64,19 @@ Var<T> Tape<T>::make(const Shape& shape, OpKind kind, bool requires_grad) {
   n.requires_grad = requires_grad && grad_enabled_;
   n.step = step_;
   nodes_.push_back(n);
+  if (!grad_enabled_ && !growth_warned_ && values_.used_bytes() > inference_warn_bytes_) warn_inference_growth();
   return Var<T>(this, static_cast<int32_t>(nodes_.size() - 1), gen_);
+}
+
+// Under no-grad nothing is recorded, but every value stays until clear(): a loop of forwards that
+// never clears grows without bound. Said once per tape, with the fix.
+template <class T>
+void Tape<T>::warn_inference_growth() {
+  growth_warned_ = true;
+  spdlog::warn("Tape: {:.0f} MiB of values kept under no-grad (NoGradGuard) since the last clear(): nothing is recorded, "
+               "but values live until tape.clear(); call tape.clear() between inference batches "
+               "(for_each_batch_no_grad in data/loader.h does)",
+               static_cast<double>(values_.used_bytes()) / (1 << 20));
 }
 
 template <class T>
@@ -290,20 +304,32 @@ Record<T>* Tape<T>::record(OpKind kind, typename Record<T>::Backward bw, const V
 }
 
 template <class T>
-void Tape<T>::backward(const Var<T>& loss) {
+void Tape<T>::backward(const Var<T>& loss, bool retain_graph) {
   check(loss, "backward");
   if (loss.size() != 1)
     throw ShapeError("backward: the loss must hold one element, got shape " + loss.shape().str() +
                      " (pass an output gradient to backward(root, seed) for other shapes)");
   T one = T(1);
-  backward(loss, &one);
+  backward(loss, &one, retain_graph);
 }
 
 template <class T>
-void Tape<T>::backward(const Var<T>& root, const T* seed) {
+void Tape<T>::backward(const Var<T>& root, const T* seed, bool retain_graph) {
   check(root, "backward");
   if (!nodes_[static_cast<size_t>(root.id())].requires_grad)
     throw UsageError("backward: the root does not depend on anything that requires a gradient");
+  if (consumed_)
+    throw UsageError("backward: this recording was already backpropagated. To run backward over it again (the "
+                     "gradients then accumulate, as in PyTorch), pass retain_graph = true to the first backward; "
+                     "otherwise record again after tape.clear()");
+  // A second, retained backward accumulates into input leaves as into parameters: keep their
+  // gradients across the reset of the gradient arena.
+  std::vector<std::pair<int32_t, std::vector<T>>> leaf_grads;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node<T>& n = nodes_[i];
+    if (n.grad && !n.is_param && n.kind == OpKind::Input && n.alias_of < 0)
+      leaf_grads.emplace_back(static_cast<int32_t>(i), std::vector<T>(n.grad, n.grad + n.shape.size()));
+  }
   for (Node<T>& n : nodes_) {
     if (!n.is_param) n.grad = nullptr;
     n.value_t = nullptr;
@@ -311,6 +337,8 @@ void Tape<T>::backward(const Var<T>& root, const T* seed) {
   grads_.reset();
   cache_.reset();
   for (FreeList& f : free_grads_) f.buffers.clear();
+  for (auto& [id, g] : leaf_grads) std::copy(g.begin(), g.end(), grad(id));
+  consumed_ = !retain_graph;
   T* g = grad(root.id());
   const int64_t n = root.size();
   for (int64_t i = 0; i < n; ++i) g[i] += seed[i];
@@ -375,6 +403,7 @@ void Tape<T>::clear() {
   ++gen_;
   step_ = -1;
   peak_bytes_ = 0;
+  consumed_ = false;
 }
 
 template <class T>

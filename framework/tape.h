@@ -118,9 +118,14 @@ class Tape {
 
   // ---- backward
   // loss must hold one element; dloss/dloss = 1.
-  void backward(const Var<T>& loss);
+  //
+  // PyTorch's rule for running backward twice over one recording: the second call throws
+  // UsageError unless the first passed retain_graph = true; with it, the second backward's
+  // gradients accumulate (+=) into every leaf, input leaves and parameters alike. clear() starts a
+  // new recording.
+  void backward(const Var<T>& loss, bool retain_graph = false);
   // Any root, with its output gradient given (root.size() values).
-  void backward(const Var<T>& root, const T* seed);
+  void backward(const Var<T>& root, const T* seed, bool retain_graph = false);
 
   // ---- which gradients outlive backward
   // Like PyTorch, backward keeps the gradients of leaves (inputs made with requires_grad, and
@@ -146,6 +151,10 @@ class Tape {
   // ---- grad mode
   bool grad_enabled() const { return grad_enabled_; }
   void set_grad_enabled(bool on) { grad_enabled_ = on; }
+  // Under no-grad, values still live until clear(): past this many bytes (default 1 GiB) the tape
+  // warns once (spdlog) that a loop of forwards is missing tape.clear().
+  void set_inference_warn_bytes(size_t bytes) { inference_warn_bytes_ = bytes; }
+  bool warned_inference_growth() const { return growth_warned_; }
 
   // ---- where parameter gradients go. On (the default), into each parameter's store, accumulating;
   // off, into a buffer on this tape (Node::grad of the parameter's node), so a backward leaves
@@ -243,6 +252,7 @@ class Tape {
   };
   FreeList& free_list(size_t elems);
   void order_ready_params();
+  void warn_inference_growth();
   T* alloc_grad(size_t n);
   void recycle_grad(Node<T>& n);
   std::vector<FreeList> free_grads_;  // recycled gradient buffers by size; capacity kept
@@ -253,6 +263,9 @@ class Tape {
   bool fusion_ = true;
   bool store_grads_ = true;
   size_t peak_bytes_ = 0;
+  bool consumed_ = false;  // backpropagated without retain_graph: a second backward throws
+  bool growth_warned_ = false;
+  size_t inference_warn_bytes_ = size_t{1} << 30;
   GradReadyFn ready_fn_ = nullptr;
   void* ready_ctx_ = nullptr;
   // (first-use record index, parameter) for the hook, latest first use first; capacity kept.

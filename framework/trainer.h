@@ -2,8 +2,10 @@
 // A small training-step helper a script can use or ignore: zero gradients, record the forward,
 // check the loss, backward, clip, step the optimizer, follow the LR schedule.
 //
-//   Trainer<float> trainer(store, adam, {.clip_norm = 1.0});
-//   auto r = trainer.step(tape, [&](Tape<float>& t) { return model.loss(t, ...); });
+//   TrainerOptions options;                  // C++17: set fields by name, then pass the struct
+//   options.clip_norm = 1.0;
+//   Trainer<float> trainer(store, adam, options);
+//   StepResult r = trainer.step(tape, [&](Tape<float>& t) { return model.loss(t, ...); });
 //
 // Data-parallel: with set_gradient_sync, each rank passes its shard's number of loss terms and the
 // step averages gradients over every rank (framework/distributed/gradient_sync.h); the loss in

@@ -209,15 +209,68 @@ TEST_CASE("backward: a non-scalar root needs a seed", "[tape]") {
   CHECK_THROWS_WITH(tape.backward(y), Catch::Contains("(2, 2)"));
   CHECK(x.grad() == nullptr);  // the failed call did nothing
   const std::vector<double> seed{1, 0, 0, 2};
-  tape.backward(y, seed.data());
+  tape.backward(y, seed.data(), /*retain_graph=*/true);  // sum(y) below runs through tanh again
   REQUIRE(x.grad() != nullptr);
   for (int i = 0; i < 4; ++i) {
     const double t = std::tanh(static_cast<double>(i + 1));
     CHECK(x.grad()[i] == Approx(seed[static_cast<size_t>(i)] * (1 - t * t)).epsilon(1e-14));
   }
-  // A scalar root works without one; a root that depends on nothing trainable is a usage error.
+  // A scalar root works without one (accumulating: the seed was 0 at [1]); a root that depends on
+  // nothing trainable is a usage error.
   tape.backward(sum(y));
   CHECK(x.grad()[1] == Approx(1 - std::tanh(2.0) * std::tanh(2.0)).epsilon(1e-14));
   Var<double> c = tape.input(std::vector<double>{5}, Shape{1});
   CHECK_THROWS_AS(tape.backward(c), UsageError);
+}
+
+TEST_CASE("A second backward over one recording: an error naming retain_graph, or accumulation into every leaf", "[tape]") {
+  ParameterStore<double> store;
+  Parameter<double>& w = store.add("w", Shape{2});
+  w.value = {0.5, -1.5};
+  for (bool retain : {false, true}) {
+    INFO("retain_graph " << retain);
+    store.zero_grad();
+    Tape<double> tape;
+    Var<double> x = tape.input(std::vector<double>{1, 2}, Shape{2}, true);
+    Var<double> loss = sum(mul(mul(x, x), tape.param(w)));  // d/dx = 2 x w, d/dw = x^2
+    tape.backward(loss, retain);
+    const std::vector<double> gx1(x.grad(), x.grad() + 2), gw1 = w.grad;
+    CHECK(gx1 == std::vector<double>{1.0, -6.0});
+    CHECK(gw1 == std::vector<double>{1.0, 4.0});
+    if (!retain) {
+      CHECK_THROWS_WITH(tape.backward(loss), Catch::Contains("retain_graph"));
+      CHECK(std::vector<double>(x.grad(), x.grad() + 2) == gx1);  // nothing changed: no reset, no doubling
+      CHECK(w.grad == gw1);
+    } else {
+      tape.backward(loss);  // PyTorch: both the input's and the parameter's gradients double
+      CHECK(std::vector<double>(x.grad(), x.grad() + 2) == std::vector<double>{2.0, -12.0});
+      CHECK(w.grad == std::vector<double>{2.0, 8.0});
+      CHECK_THROWS_WITH(tape.backward(loss), Catch::Contains("already backpropagated"));  // not retained this time
+    }
+    tape.clear();  // a new recording may be backpropagated again
+    Var<double> x2 = tape.input(std::vector<double>{1, 2}, Shape{2}, true);
+    tape.backward(sum(mul(x2, tape.param(w))));
+    CHECK(std::vector<double>(x2.grad(), x2.grad() + 2) == w.value);
+  }
+}
+
+TEST_CASE("Forwards under no-grad without clear() warn once that the tape keeps growing", "[tape]") {
+  Tape<float> tape;
+  tape.set_inference_warn_bytes(1 << 20);  // 1 MiB for the test (1 GiB by default)
+  const std::vector<float> x(64 * 64, 1.0f);
+  {
+    NoGradGuard<float> no_grad(tape);
+    for (int i = 0; i < 200; ++i) tanh(tape.input(x, Shape{64, 64}));  // 200 x 2 x 16 KiB, never cleared
+  }
+  CHECK(tape.num_records() == 0);
+  CHECK(tape.warned_inference_growth());
+  // Clearing between batches, as for_each_batch_no_grad does, never warns.
+  Tape<float> tidy;
+  tidy.set_inference_warn_bytes(1 << 20);
+  NoGradGuard<float> no_grad(tidy);
+  for (int i = 0; i < 200; ++i) {
+    tidy.clear();
+    tanh(tidy.input(x, Shape{64, 64}));
+  }
+  CHECK_FALSE(tidy.warned_inference_growth());
 }
