@@ -105,7 +105,7 @@ static int run(const Cli& cli) {
       throw UsageError("evaluate: the tagger has " + std::to_string(m.config.num_classes) + " classes, UPOS has " +
                        std::to_string(upos_tags().size()));
     if (dir.empty()) dir = "data/ud-english-ewt";
-    r = evaluate_tagger(*m.tagger, *m.vocab, dir, split, cli.integer("limit"), mode);
+    r = evaluate_tagger(*m.tagger, *m.vocab, find_data(dir), split, cli.integer("limit"), mode);
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   spdlog::info("{} ({}, epoch {}): {} accuracy {:.4f} over {} {}", path, m.config.kind, m.state.epoch, split, r.accuracy,

@@ -3,7 +3,9 @@
 // The training loops themselves stay in each example, readable top to bottom.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -13,6 +15,7 @@
 
 #include "framework/blas.h"
 #include "examples/data_parallel.h"
+#include "data/data_error.h"
 #include "data/loader.h"
 #include "framework/checkpoint_manager.h"
 #include "framework/cli.h"
@@ -124,6 +127,28 @@ inline JsonLine result_line(const Cli& cli, const SequenceModelConfig& c, const 
   j.add("sequences_per_second", speed.per_second()).add("ranks", static_cast<int64_t>(dp.size()));
   j.add("global_batch", cli.integer("batch")).add("communication_seconds", dp.communication_seconds());
   return j;
+}
+
+// The directory --data names, found wherever the program is started from: as given if it exists;
+// a relative path is also looked for under $REEL_DATA, beside the build tree the executable is in
+// (<exe>/../../data/), and in the install prefix's share folder (<exe>/../share/reel/data/). Not
+// found: a DataError naming every place looked at.
+inline std::string find_data(const std::string& given) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (given.empty()) throw UsageError("--data: empty path");
+  if (fs::is_directory(given, ec) || fs::path(given).is_absolute()) return given;
+  const std::string name = fs::path(given).filename().string();
+  std::vector<fs::path> places = {fs::absolute(given, ec)};
+  if (const char* env = std::getenv("REEL_DATA")) places.push_back(fs::path(env) / name);
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  if (!exe.empty()) places.insert(places.end(), {exe / ".." / ".." / "data" / name, exe / ".." / "share" / "reel" / "data" / name});
+  for (const fs::path& p : places)
+    if (fs::is_directory(p, ec)) return p.lexically_normal().string();
+  std::string where;
+  for (const fs::path& p : places) where += "\n  " + p.lexically_normal().string();
+  throw DataError("--data '" + given + "': no such directory; looked in" + where +
+                  (std::getenv("REEL_DATA") ? std::string() : "\n  (and $REEL_DATA/" + name + ", but REEL_DATA is not set)"));
 }
 
 // --lr, --clip and --anomaly as the optimizer's and the trainer's options.

@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
   return run_main(cli, argc, argv, [&] {
     Stopwatch total;
     DataParallel dp(cli);
-    const ImageDataset images = load_fashion_mnist(cli.str("data"), "train", cli.integer("limit"));
-    const ImageDataset test_images = load_fashion_mnist(cli.str("data"), "test", cli.integer("limit"));
+    const ImageDataset images = load_fashion_mnist(find_data(cli.str("data")), "train", cli.integer("limit"));
+    const ImageDataset test_images = load_fashion_mnist(find_data(cli.str("data")), "test", cli.integer("limit"));
     const int64_t dev_n = std::clamp<int64_t>(cli.integer("dev-size"), 0, images.n / 2), train_n = images.n - dev_n;
     const auto train = image_rows("train", images, 0, train_n), dev = image_rows("dev", images, train_n, images.n),
                test = image_rows("test", test_images, 0, test_images.n);

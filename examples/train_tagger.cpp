@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   return run_main(cli, argc, argv, [&] {
     Stopwatch total;
     DataParallel dp(cli);
-    const std::string dir = cli.str("data") + "/en_ewt-ud-";
+    const std::string dir = find_data(cli.str("data")) + "/en_ewt-ud-";
     const auto train_s = read_conllu(dir + "train.conllu.gz");
     const Vocab vocab = Vocab::from_sentences(words_of(train_s), cli.integer("min-count"), /*lowercase=*/true);
     const auto train = upos_dataset<float>("train", train_s, vocab), dev = upos_dataset<float>("dev", read_conllu(dir + "dev.conllu.gz"), vocab),

@@ -92,3 +92,25 @@ TEST_CASE("every example answers --help with its usage on stdout and exit 0", "[
   CHECK(left == std::set<std::string>{"stderr.txt", "stdout.txt"});
   fs::remove_all(dir);
 }
+
+TEST_CASE("The training examples find their default data wherever they are started from", "[examples][cli]") {
+  const std::string built = cache_value("REEL_BUILD_EXAMPLES");
+  if (built == "OFF" || built == "0" || built == "FALSE") return;
+  const fs::path tagger = fs::path(REEL_BINARY_DIR) / "examples" / "train_tagger";
+  const fs::path dir = fs::temp_directory_path() / ("reel-examples-data." + std::to_string(getpid()));
+  fs::create_directories(dir);
+  // From a directory with no data/ in it: found beside the build tree the program is in.
+  const Run r = run(tagger, "--epochs 0 --hidden 8 --embed 8", dir);
+  INFO("stderr:\n" << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("\"task\":\"ud_ewt_upos\"") != std::string::npos);
+  // A relative path found nowhere: an error naming every place looked at.
+  const Run missing = run(tagger, "--data nowhere/ud-x --epochs 0", dir);
+  INFO("stderr:\n" << missing.err);
+  CHECK(missing.code == 1);
+  CHECK(missing.err.find("--data 'nowhere/ud-x': no such directory; looked in") != std::string::npos);
+  CHECK(missing.err.find((dir / "nowhere" / "ud-x").string()) != std::string::npos);
+  CHECK(missing.err.find("share/reel/data/ud-x") != std::string::npos);
+  CHECK(missing.err.find("REEL_DATA") != std::string::npos);
+  fs::remove_all(dir);
+}
