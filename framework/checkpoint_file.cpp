@@ -209,18 +209,18 @@ void write_atomically(const std::string& path, const std::function<void(h5::File
 }
 
 void copy_atomically(const std::string& from, const std::string& to) {
+  // A real copy, never a hard link: a file reel writes is no other path's alias, so editing or
+  // damaging one (the latest) can never change another (the best, a rotation file).
   const std::string tmp = temp_path(to);
-  if (::link(from.c_str(), tmp.c_str()) != 0) {  // e.g. a filesystem without hard links: copy
-    std::error_code ec;
-    if (!fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec)) {
-      ::unlink(tmp.c_str());
-      fail(to, "cannot copy " + from + " to it: " + ec.message());
-    }
-    Fd f(::open(tmp.c_str(), O_RDONLY | O_CLOEXEC));
-    if (f.fd < 0 || ::fsync(f.fd) != 0) {
-      ::unlink(tmp.c_str());
-      fail_errno(to, "cannot fsync the copy of " + from);
-    }
+  std::error_code ec;
+  if (!fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec)) {
+    ::unlink(tmp.c_str());
+    fail(to, "cannot copy " + from + " to it: " + ec.message());
+  }
+  Fd f(::open(tmp.c_str(), O_RDONLY | O_CLOEXEC));
+  if (f.fd < 0 || ::fsync(f.fd) != 0) {
+    ::unlink(tmp.c_str());
+    fail_errno(to, "cannot fsync the copy of " + from);
   }
   rename_over(tmp, to);
 }

@@ -23,7 +23,7 @@ inline constexpr int64_t kSealBytes = 512;
 // the temporary file is removed, `path` is untouched, and CheckpointError names the file.
 void write_atomically(const std::string& path, const std::function<void(h5::File&)>& fill);
 
-// Replaces `to` atomically with the contents of `from` (a hard link if possible, else a copy).
+// Replaces `to` atomically with a copy of `from` (never a hard link: no file is another's alias).
 void copy_atomically(const std::string& from, const std::string& to);
 
 // Writes the seal of an HDF5 file that has a 512-byte user block (after editing it in place).

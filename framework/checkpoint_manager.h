@@ -15,8 +15,8 @@
 // Files: `path` is the latest; with keep_last > 0 also <stem>.step<N>.h5 for the last keep_last
 // saves (N = global step; older ones are deleted); the best by best_metric as <stem>.best.h5,
 // where <stem> is path without ".h5". Every file is replaced atomically (temp file, fsync,
-// rename); copies are hard links when the filesystem allows (files are never modified in place,
-// only replaced). Construction removes temporary files left by killed saves. An empty path keeps
+// rename); the rotation and best files are copies, never hard links, so damage to one file (or
+// an edit in place) never reaches another. Construction removes temporary files left by killed saves. An empty path keeps
 // nothing on disk but still tracks the best parameters in memory.
 #include <cstdint>
 #include <string>
