@@ -1,14 +1,19 @@
 // The reference's visualize_computational_graph() / analyze_graph_structure(), from a real tape:
-// records a 3-timestep forward of a vanilla RNN (input 4, hidden 8, output 2, batch 1, seed 42),
-// writes the recorded graph as Graphviz DOT (generated from the tape's nodes and records),
-// renders it to SVG beside the .dot if Graphviz is installed, and prints the graph's structure.
+// records a --steps-timestep forward (default 3) of a vanilla RNN (input 4, hidden 8, output 2,
+// batch 1, seed 42), writes the recorded graph as Graphviz DOT (generated from the tape's nodes
+// and records), renders it (--format svg|png|pdf) if Graphviz is installed, and prints the
+// graph's structure.
 //
-//   graph [--out PATH]     (default rnn_graph.dot in the working directory; --help prints the usage)
+//   graph [--out PATH] [--steps N] [--format svg|png|pdf]
+//     --out rnn_graph.dot  DOT there, the picture beside it (rnn_graph.svg)
+//     --out rnn_graph.pdf  the picture there (its format from the name), the DOT as rnn_graph.dot
 //
-// The last stdout line is one JSON object with nodes, edges, timesteps, recurrent_edges, dot, svg.
+// The last stdout line is one JSON object with nodes, edges, timesteps, recurrent_edges, dot and
+// the rendered file (null when Graphviz is missing).
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "examples/example_common.h"
@@ -37,17 +42,27 @@ std::string json_string(const std::string& s) {
   return o + "\"";
 }
 
-std::string svg_path_for(const std::string& dot_path) {
-  const size_t slash = dot_path.find_last_of('/');
-  const size_t dot = dot_path.find_last_of('.');
-  if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
-    return dot_path.substr(0, dot) + ".svg";
-  return dot_path + ".svg";
+// path without its extension (if it has one) and the extension.
+std::pair<std::string, std::string> split_ext(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) return {path.substr(0, dot), path.substr(dot + 1)};
+  return {path, ""};
 }
 
 // The program itself, after the flags.
-int run(const std::string& out) {
-  const int64_t seq_len = 3;
+int run(const std::string& out, int64_t seq_len, std::string format, bool format_given) {
+  const auto [stem, ext] = split_ext(out);
+  std::string dot_path = out, picture;
+  if (ext == "svg" || ext == "png" || ext == "pdf") {  // the picture's name: never DOT text in it
+    if (format_given && format != ext)
+      throw UsageError("--out " + out + " is a ." + ext + " file but --format is " + format);
+    format = ext;
+    dot_path = stem + ".dot";
+    picture = out;
+  } else {
+    picture = stem + "." + format;
+  }
   Rng rng(42);
   ParameterStore<float> store;
   RNNConfig cfg;
@@ -68,15 +83,12 @@ int run(const std::string& out) {
   opt.title = "Vanilla RNN, " + std::to_string(seq_len) + " timesteps (recorded tape)";
   const std::string dot_text = to_dot(tape, opt);
   {
-    std::ofstream f(out);
-    if (!f) {
-      std::fprintf(stderr, "graph: cannot write %s\n", out.c_str());
-      return 1;
-    }
+    std::ofstream f(dot_path);
+    if (!f) throw UsageError("graph: cannot write " + dot_path);
     f << dot_text;
+    if (!f.flush()) throw UsageError("graph: cannot write " + dot_path);
   }
-  const std::string svg = svg_path_for(out);
-  const bool rendered = render_svg(out, svg);
+  const bool rendered = render(dot_path, picture, format);
 
   const GraphAnalysis a = analyze_graph(tape);
   std::printf("Computational Graph Analysis\n%s\n", std::string(50, '=').c_str());
@@ -88,18 +100,18 @@ int run(const std::string& out) {
   std::printf("Nodes per timestep: %s\n", json_list(a.nodes_per_step).c_str());
   std::printf("Edges per timestep: %s\n", json_list(a.edges_per_step).c_str());
   std::printf("Recurrent edges (h_t -> next step's memory projection): %zu\n", a.recurrent_edges);
-  std::printf("DOT written to %s\n", out.c_str());
+  std::printf("DOT written to %s\n", dot_path.c_str());
   if (rendered)
-    std::printf("SVG written to %s\n", svg.c_str());
+    std::printf("%s written to %s\n", format.c_str(), picture.c_str());
   else
-    std::printf("SVG not rendered (Graphviz 'dot' not available or failed)\n");
+    std::printf("%s not rendered (Graphviz 'dot' not available or failed)\n", format.c_str());
 
   std::printf(
       "{\"example\":\"graph\",\"nodes\":%zu,\"edges\":%zu,\"timesteps\":%zu,\"recurrent_edges\":%zu,"
-      "\"nodes_per_step\":%s,\"edges_per_step\":%s,\"dot\":%s,\"svg\":%s}\n",
+      "\"nodes_per_step\":%s,\"edges_per_step\":%s,\"dot\":%s,\"%s\":%s}\n",
       a.nodes, a.edges, a.timesteps, a.recurrent_edges, json_list(a.nodes_per_step).c_str(),
-      json_list(a.edges_per_step).c_str(), json_string(out).c_str(),
-      rendered ? json_string(svg).c_str() : "null");
+      json_list(a.edges_per_step).c_str(), json_string(dot_path).c_str(), format.c_str(),
+      rendered ? json_string(picture).c_str() : "null");
   return a.recurrent_edges == static_cast<size_t>(seq_len) ? 0 : 1;
 }
 
@@ -109,6 +121,15 @@ int main(int argc, char** argv) {
   Cli cli("graph",
           "The unrolled graph of a 3-step vanilla RNN forward, from the tape: Graphviz DOT (and SVG beside it when "
           "Graphviz is installed), its structure, then one JSON line.");
-  cli.option("out", "rnn_graph.dot", "DOT file to write (the SVG gets the same name with .svg)");
-  return examples::run_main(cli, argc, argv, [&] { return run(cli.str("out")); });
+  cli.option("out", "rnn_graph.dot", "DOT file (the picture beside it), or the picture itself (.svg, .png, .pdf)");
+  cli.option("steps", "3", "timesteps to unroll, 1..50");
+  cli.option("format", "svg", "picture format: svg, png or pdf");
+  return examples::run_main(cli, argc, argv, [&] {
+    const int64_t steps = cli.integer("steps");
+    if (steps < 1 || steps > 50) throw UsageError("--steps " + std::to_string(steps) + " is outside 1..50");
+    const std::string format = cli.str("format");
+    if (format != "svg" && format != "png" && format != "pdf")
+      throw UsageError("--format '" + format + "' is not one of svg, png, pdf");
+    return run(cli.str("out"), steps, format, cli.given("format"));
+  });
 }

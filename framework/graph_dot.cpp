@@ -214,20 +214,24 @@ GraphAnalysis analyze_graph(const Tape<T>& tape) {
 
 bool dot_available() { return std::system("command -v dot >/dev/null 2>&1") == 0; }
 
-bool render_svg(const std::string& dot_path, const std::string& svg_path) {
+bool render(const std::string& dot_path, const std::string& out_path, const std::string& format) {
+  if (format != "svg" && format != "png" && format != "pdf")
+    throw UsageError("render: format '" + format + "' is not one of svg, png, pdf");
   if (!dot_available()) {
-    spdlog::info("render_svg: Graphviz 'dot' is not installed; {} left unrendered", dot_path);
+    spdlog::info("render: Graphviz 'dot' is not installed; {} left unrendered", dot_path);
     return false;
   }
-  const std::string cmd = "dot -Tsvg " + shell_quote(dot_path) + " -o " + shell_quote(svg_path);
+  const std::string cmd = "dot -T" + format + " " + shell_quote(dot_path) + " -o " + shell_quote(out_path);
   const int rc = std::system(cmd.c_str());
   if (rc != 0) {
-    spdlog::warn("render_svg: '{}' failed with status {}", cmd, rc);
+    spdlog::warn("render: '{}' failed with status {}", cmd, rc);
     return false;
   }
-  spdlog::info("render_svg: wrote {}", svg_path);
+  spdlog::info("render: wrote {}", out_path);
   return true;
 }
+
+bool render_svg(const std::string& dot_path, const std::string& svg_path) { return render(dot_path, svg_path, "svg"); }
 
 template std::string to_dot<float>(const Tape<float>&, const DotOptions&);
 template std::string to_dot<double>(const Tape<double>&, const DotOptions&);

@@ -50,6 +50,8 @@ GraphAnalysis analyze_graph(const Tape<T>& tape);
 // Writes `dot_path` rendered as SVG to `svg_path` with `dot -Tsvg`, if the Graphviz `dot`
 // program is on PATH. Returns whether an SVG was written.
 bool render_svg(const std::string& dot_path, const std::string& svg_path);
+// The same for format "svg", "png" or "pdf" (UsageError on another).
+bool render(const std::string& dot_path, const std::string& out_path, const std::string& format);
 
 // Whether the Graphviz `dot` program is on PATH.
 bool dot_available();

@@ -114,3 +114,22 @@ TEST_CASE("The training examples find their default data wherever they are start
   CHECK(missing.err.find("REEL_DATA") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("graph unrolls --steps and renders --format; a .pdf name never gets DOT text", "[examples][cli]") {
+  const std::string built = cache_value("REEL_BUILD_EXAMPLES");
+  if (built == "OFF" || built == "0" || built == "FALSE") return;
+  const fs::path graph = fs::path(REEL_BINARY_DIR) / "examples" / "graph";
+  const fs::path dir = fs::temp_directory_path() / ("reel-examples-graph." + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const Run r = run(graph, "--steps 5 --out g.pdf", dir);
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("\"timesteps\":5,\"recurrent_edges\":5") != std::string::npos);
+  REQUIRE(fs::exists(dir / "g.dot"));
+  CHECK(slurp(dir / "g.dot").rfind("digraph", 0) == 0);
+  if (r.out.find("\"pdf\":null") == std::string::npos) CHECK(slurp(dir / "g.pdf").rfind("%PDF", 0) == 0);  // Graphviz present
+  CHECK(run(graph, "--out g.pdf --format png", dir).code == 2);
+  CHECK(run(graph, "--steps 0", dir).code == 2);
+  CHECK(run(graph, "--format jpg", dir).code == 2);
+  fs::remove_all(dir);
+}
