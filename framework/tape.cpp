@@ -13,7 +13,7 @@ const char* op_name(OpKind k) {
       "input", "param", "matmul", "add", "sub", "mul", "bias_add", "scale", "tanh", "relu",
       "sigmoid", "sum", "mean", "log_softmax", "cross_entropy", "mse", "select_time",
       "slice_rows", "gather_rows", "stack", "concat", "embedding", "detach",
-      "concat_rows", "reshape", "time_major", "slice_cols"};
+      "concat_rows", "reshape", "time_major", "slice_cols", "custom"};
   int i = static_cast<int>(k);
   return i >= 0 && i < kNumOpKinds ? names[i] : "?";
 }

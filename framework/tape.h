@@ -29,7 +29,9 @@ namespace reel {
 enum class OpKind : uint8_t {
   Input, Param, MatMul, Add, Sub, Mul, BiasAdd, Scale, Tanh, Relu, Sigmoid, Sum, Mean,
   LogSoftmax, CrossEntropy, MSE, SelectTime, SliceRows, GatherRows, Stack, Concat, Embedding,
-  Detach, ConcatRows, Reshape, TimeMajor, SliceCols, kCount
+  Detach, ConcatRows, Reshape, TimeMajor, SliceCols,
+  Custom,  // an op of a user's own (docs/guide.md, tests/test_guide_custom_op.cpp)
+  kCount
 };
 constexpr int kNumOpKinds = static_cast<int>(OpKind::kCount);
 const char* op_name(OpKind k);
