@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     loader.shard(dp.rank(), dp.size());
     CheckpointManager ckpt(dp.root_only(cli.str("checkpoint")), best_by("dev_accuracy"));
     TrainingState st = start_checkpoints(cli, ckpt, store, adam, loader);
-    MetricsCsv csv(dp.root_only(cli.str("metrics")), /*append=*/!cli.str("resume").empty());
+    MetricsCsv csv(dp.root_only(cli.str("metrics")), /*append=*/!cli.str("resume").empty(), /*keep_through_epoch=*/st.epoch);
     dp.attach(trainer, store, training_facts(cli, config, std::to_string(train.size()) + " sentences, " + std::to_string(train.tokens()) + " tokens"));
     const BatchMode mode = parse_batch_mode(cli.str("mode"));
     Tape<float> tape;

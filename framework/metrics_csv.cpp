@@ -1,15 +1,42 @@
 #include "framework/metrics_csv.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <sys/stat.h>
 
 #include "framework/error.h"
 
 namespace reel {
 
-MetricsCsv::MetricsCsv(const std::string& path, bool append) : path_(path) {
+// Keeps the header and the rows whose first column (the epoch) is <= last, replacing the file
+// atomically.
+static void truncate_rows(const std::string& path, int64_t last) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string header, line, kept;
+  if (!std::getline(in, header)) return;
+  kept = header + "\n";
+  while (std::getline(in, line)) {
+    char* end = nullptr;
+    const double epoch = std::strtod(line.c_str(), &end);
+    if (end != line.c_str() && epoch <= static_cast<double>(last)) kept += line + "\n";
+  }
+  in.close();
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << kept;
+    out.flush();
+    if (!out) throw UsageError("MetricsCsv: cannot rewrite '" + path + "' (writing " + tmp + " failed)");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw UsageError("MetricsCsv: cannot replace '" + path + "'");
+}
+
+MetricsCsv::MetricsCsv(const std::string& path, bool append, int64_t keep_through_epoch) : path_(path) {
   if (path.empty()) return;
   struct stat st {};
+  if (append && keep_through_epoch >= 0 && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+    truncate_rows(path, keep_through_epoch);
   const bool has_rows = append && ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
   out_.open(path, append ? std::ios::app : std::ios::trunc);
   if (!out_) throw UsageError("MetricsCsv: cannot open '" + path + "' for writing");
@@ -36,6 +63,7 @@ void MetricsCsv::row(const std::vector<std::pair<std::string, double>>& values) 
   }
   out_ << '\n';
   out_.flush();
+  if (!out_) throw UsageError("MetricsCsv: cannot write a row to '" + path_ + "' (disk full or not writable?)");
 }
 
 }  // namespace reel

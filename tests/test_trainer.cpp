@@ -511,3 +511,20 @@ TEST_CASE("The documented Trainer set-up is C++17: options by field, no designat
     CHECK(ss.str().find("{.") == std::string::npos);
   }
 }
+
+TEST_CASE("MetricsCsv on resume keeps only the epochs the checkpoint holds; a failed write throws", "[train][metrics]") {
+  const std::string path = std::string(REEL_BINARY_DIR) + "/test_trainer_metrics_resume.csv";
+  {
+    MetricsCsv csv(path);
+    for (int e = 1; e <= 3; ++e) csv.row({{"epoch", e}, {"loss", 1.0 / e}});
+  }
+  // Killed after epoch 3's row but before its checkpoint: the run resumes from epoch 2's.
+  {
+    MetricsCsv csv(path, /*append=*/true, /*keep_through_epoch=*/2);
+    csv.row({{"epoch", 3}, {"loss", 0.3}});
+  }
+  CHECK(read_file(path) == "epoch,loss\n1,1\n2,0.5\n3,0.3\n");
+  std::remove(path.c_str());
+  MetricsCsv full("/dev/full");
+  CHECK_THROWS_WITH(full.row({{"epoch", 1}}), Catch::Contains("cannot write a row to '/dev/full'"));
+}
