@@ -22,7 +22,7 @@ namespace reel::examples {
 
 inline void add_distributed_flags(Cli& cli) {
   cli.flag("distributed", "data-parallel over MPI ranks (run under mpirun -np N); --batch is the global batch")
-      .option("bucket-kb", "1024", "gradient allreduce bucket size in KiB (--distributed)")
+      .option("bucket-kb", "1024", "gradient allreduce bucket size in KiB (--distributed)").integer_in(1, 1 << 20)
       .flag("overlap", "start gradient allreduces during backward (--distributed; measured not to pay here)")
       .flag("deterministic-reduce", "fixed-order gradient reduction: bitwise reproducible (--distributed)");
 }

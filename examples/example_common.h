@@ -59,20 +59,21 @@ struct Defaults {
 };
 
 inline void add_training_flags(Cli& cli, const Defaults& d) {
-  cli.option("epochs", std::to_string(d.epochs), "total training epochs")
-      .option("hidden", std::to_string(d.hidden), "hidden size")
-      .option("lr", std::to_string(d.lr), "Adam learning rate")
-      .option("batch", std::to_string(d.batch), "batch size")
-      .option("clip", "1.0", "gradient-norm clipping (0: off)")
-      .option("seed", "1", "random seed (initialisation, shuffling)")
-      .option("threads", "1", "BLAS threads")
+  cli.option("epochs", std::to_string(d.epochs), "total training epochs").integer_in(1, 100000)
+      .option("hidden", std::to_string(d.hidden), "hidden size").integer_in(1, 16384)
+      .option("lr", std::to_string(d.lr), "Adam learning rate").number_in(1e-12, 10)
+      .option("batch", std::to_string(d.batch), "batch size (with --distributed: the global batch)").integer_in(1, 1 << 20)
+      .option("clip", "1.0", "gradient-norm clipping (0: off)").number_in(0, 1e12)
+      .option("seed", "1", "random seed (initialisation, shuffling)").integer_in(0, int64_t{1} << 53)
+      .option("threads", "1", "BLAS threads").integer_in(1, 256)
       .option("data", d.data_dir, "data directory")
       .option("metrics", "", "per-epoch metrics CSV file")
       .option("checkpoint", "", "checkpoint file (.h5) written at every epoch end; best dev model beside it")
-      .option("resume", "", "resume training from this checkpoint")
+      .option("resume", "", "resume training from this checkpoint, or 'latest': the newest good one of --checkpoint")
+      .flag("override", "with --resume: --lr given on the command line wins over the checkpoint's")
       .option("mode", "packed", "batch layout: packed or padded")
       .option("cell", "rnn", "recurrent cell: rnn, lstm or gru")
-      .option("layers", "1", "stacked recurrent layers")
+      .option("layers", "1", "stacked recurrent layers").integer_in(1, 64)
       .flag("bidirectional", "a second direction reading each sequence backwards (outputs side by side)")
       .flag("anomaly", "find the op/timestep/row of the first NaN/Inf (slow)");
   add_distributed_flags(cli);
@@ -177,6 +178,16 @@ TrainingState start_checkpoints(const Cli& cli, CheckpointManager& ckpt, Paramet
   if (from == "latest" ? !ckpt.resume(store, &adam, &st) : !ckpt.resume(store, &adam, &st, from))
     throw UsageError("--resume latest: no checkpoint of --checkpoint '" + cli.str("checkpoint") + "' loads");
   loader.restore(st);
+  if (st.epoch >= cli.integer("epochs"))
+    throw UsageError("--resume " + from + ": the checkpoint is at epoch " + std::to_string(st.epoch) + " already and --epochs is " +
+                     std::to_string(cli.integer("epochs")) + ": nothing to train (ask for more --epochs)");
+  if (cli.given("lr") && adam.lr() != cli.number("lr")) {
+    if (!cli.on("override"))
+      throw UsageError("--lr " + cli.str("lr") + " contradicts the checkpoint's learning rate " + std::to_string(adam.lr()) +
+                       " (the file's wins on --resume; pass --override to use --lr)");
+    spdlog::warn("--override: --lr {} replaces the checkpoint's learning rate {}", cli.number("lr"), adam.lr());
+    adam.set_lr(cli.number("lr"));
+  }
   return st;
 }
 

@@ -27,8 +27,8 @@ static double accuracy(const SequenceClassifier<float>& m, Tape<float>& tape, co
 int main(int argc, char** argv) {
   Cli cli("train_classifier", "Train a row-by-row Fashion-MNIST classifier (any cell: --cell, --layers, --bidirectional).");
   add_training_flags(cli, {kFashionMnistDir, 1, 128, 128, 1e-3});
-  cli.option("dev-size", "5000", "training images held out as the dev set");
-  cli.option("limit", "-1", "use only the first N training and test images (quick runs)");
+  cli.option("dev-size", "5000", "training images held out as the dev set").integer_in(1, 1000000000);
+  cli.option("limit", "-1", "use only the first N training and test images (quick runs; -1: all)").integer_in(-1, 1000000000);
   return run_main(cli, argc, argv, [&] {
     Stopwatch total;
     DataParallel dp(cli);

@@ -23,8 +23,9 @@ static double accuracy(const SequenceTagger<float>& m, Tape<float>& tape, const 
 int main(int argc, char** argv) {
   Cli cli("train_tagger", "Train a UPOS tagger on UD English EWT (embedding + recurrent layers: --cell, --layers, --bidirectional).");
   add_training_flags(cli, {"data/ud-english-ewt", 2, 128, 32, 1e-3});
-  cli.option("embed", "100", "embedding size").option("min-count", "2", "vocabulary minimum word count");
-  cli.option("bucket", "0", "1: batches of similar lengths (less padding, faster); 0: random batches");
+  cli.option("embed", "100", "embedding size").integer_in(1, 16384);
+  cli.option("min-count", "2", "vocabulary minimum word count").integer_in(1, 1000000000);
+  cli.option("bucket", "0", "1: batches of similar lengths (less padding, faster); 0: random batches").integer_in(0, 1);
   return run_main(cli, argc, argv, [&] {
     Stopwatch total;
     DataParallel dp(cli);

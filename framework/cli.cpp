@@ -1,6 +1,7 @@
 #include "framework/cli.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -22,13 +23,59 @@ Cli& Cli::flag(const std::string& name, const std::string& help) {
   return *this;
 }
 
+Cli& Cli::integer_in(int64_t lo, int64_t hi) {
+  if (order_.empty()) throw UsageError(program_ + ": integer_in() before any option");
+  Opt& o = opts_.at(order_.back());
+  o.range = 'i';
+  o.lo = static_cast<double>(lo);
+  o.hi = static_cast<double>(hi);
+  return *this;
+}
+
+Cli& Cli::number_in(double lo, double hi) {
+  if (order_.empty()) throw UsageError(program_ + ": number_in() before any option");
+  Opt& o = opts_.at(order_.back());
+  o.range = 'n';
+  o.lo = lo;
+  o.hi = hi;
+  return *this;
+}
+
+static std::string fmt_bound(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
+
+void Cli::check_range(const std::string& name, const Opt& o) const {
+  if (!o.range) return;
+  const std::string range = fmt_bound(o.lo) + ".." + fmt_bound(o.hi);
+  const std::string what = program_ + ": --" + name + " " + (o.value.empty() ? "''" : o.value) + ": ";
+  if (o.range == 'i') {
+    char* end = nullptr;
+    errno = 0;
+    const long long x = std::strtoll(o.value.c_str(), &end, 10);
+    if (o.value.empty() || *end || errno == ERANGE)
+      throw UsageError(what + "not an integer (expected an integer in " + range + ")");
+    if (static_cast<double>(x) < o.lo || static_cast<double>(x) > o.hi)
+      throw UsageError(what + "outside the range " + range);
+  } else {
+    char* end = nullptr;
+    const double x = std::strtod(o.value.c_str(), &end);
+    if (o.value.empty() || *end || !std::isfinite(x))
+      throw UsageError(what + "not a finite number (expected a number in " + range + ")");
+    if (x < o.lo || x > o.hi) throw UsageError(what + "outside the range " + range);
+  }
+}
+
 std::string Cli::help() const {
   std::string h = "usage: " + program_ + " [options]\n" + description_ + "\n\noptions:\n";
   for (const auto& name : order_) {
     const Opt& o = opts_.at(name);
     std::string left = "  --" + name + (o.is_flag ? "" : " VALUE");
     if (left.size() < 26) left.resize(26, ' ');
-    h += left + " " + o.help + (o.is_flag ? "" : " (default: " + (o.value.empty() ? "none" : o.value) + ")") + "\n";
+    const std::string range = o.range ? ", " + fmt_bound(o.lo) + ".." + fmt_bound(o.hi) : "";
+    h += left + " " + o.help + (o.is_flag ? "" : " (default: " + (o.value.empty() ? "none" : o.value) + range + ")") + "\n";
   }
   return h + "  --help                   show this help\n";
 }
@@ -61,6 +108,7 @@ bool Cli::parse(int argc, char** argv) {
     o.value = value;
     o.given = true;
   }
+  for (const auto& name : order_) check_range(name, opts_.at(name));
   return true;
 }
 
@@ -88,7 +136,8 @@ double Cli::number(const std::string& name) const {
   char* end = nullptr;
   errno = 0;
   const double x = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end || errno == ERANGE) throw UsageError(program_ + ": --" + name + " expects a number, got '" + v + "'");
+  if (v.empty() || *end || errno == ERANGE || !std::isfinite(x))
+    throw UsageError(program_ + ": --" + name + " expects a finite number, got '" + v + "'");
   return x;
 }
 

@@ -14,6 +14,11 @@ class Cli {
   // Declare a flag with its default (shown in --help).
   Cli& option(const std::string& name, const std::string& default_value, const std::string& help);
   Cli& flag(const std::string& name, const std::string& help);
+  // The range of the option declared last, checked by parse() (and shown in --help): an integer
+  // in [lo, hi], or a finite number in [lo, hi]. A value outside, or not a number, is a
+  // UsageError naming the flag, the value and the range.
+  Cli& integer_in(int64_t lo, int64_t hi);
+  Cli& number_in(double lo, double hi);
   // Parses argv; returns false if --help was given (help already printed to stdout).
   bool parse(int argc, char** argv);
 
@@ -29,7 +34,10 @@ class Cli {
   struct Opt {
     std::string value, help;
     bool is_flag = false, given = false;
+    char range = 0;  // 'i': integer in [lo, hi]; 'n': number in [lo, hi]
+    double lo = 0, hi = 0;
   };
+  void check_range(const std::string& name, const Opt& o) const;
   const Opt& get(const std::string& name) const;
   std::string program_, description_;
   std::map<std::string, Opt> opts_;

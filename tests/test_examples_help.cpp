@@ -100,12 +100,12 @@ TEST_CASE("The training examples find their default data wherever they are start
   const fs::path dir = fs::temp_directory_path() / ("reel-examples-data." + std::to_string(getpid()));
   fs::create_directories(dir);
   // From a directory with no data/ in it: found beside the build tree the program is in.
-  const Run r = run(tagger, "--epochs 0 --hidden 8 --embed 8", dir);
+  const Run r = run(tagger, "--epochs 1 --hidden 8 --embed 8", dir);
   INFO("stderr:\n" << r.err);
   CHECK(r.code == 0);
   CHECK(r.out.find("\"task\":\"ud_ewt_upos\"") != std::string::npos);
   // A relative path found nowhere: an error naming every place looked at.
-  const Run missing = run(tagger, "--data nowhere/ud-x --epochs 0", dir);
+  const Run missing = run(tagger, "--data nowhere/ud-x", dir);
   INFO("stderr:\n" << missing.err);
   CHECK(missing.code == 1);
   CHECK(missing.err.find("--data 'nowhere/ud-x': no such directory; looked in") != std::string::npos);
@@ -131,5 +131,52 @@ TEST_CASE("graph unrolls --steps and renders --format; a .pdf name never gets DO
   CHECK(run(graph, "--out g.pdf --format png", dir).code == 2);
   CHECK(run(graph, "--steps 0", dir).code == 2);
   CHECK(run(graph, "--format jpg", dir).code == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("Numeric flags have ranges checked at parse time; resume refuses contradictions", "[examples][cli]") {
+  const std::string built = cache_value("REEL_BUILD_EXAMPLES");
+  if (built == "OFF" || built == "0" || built == "FALSE") return;
+  const fs::path bin = fs::path(REEL_BINARY_DIR) / "examples";
+  const fs::path dir = fs::temp_directory_path() / ("reel-examples-flags." + std::to_string(getpid()));
+  fs::create_directories(dir);
+  struct Case {
+    const char* program;
+    const char* args;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"train_tagger", "--epochs -1", "--epochs -1: outside the range 1..100000"},
+      {"train_tagger", "--epochs 9223372036854775807", "outside the range 1..100000"},
+      {"train_tagger", "--epochs 99999999999999999999", "not an integer"},
+      {"train_tagger", "--clip nan", "--clip nan: not a finite number"},
+      {"train_tagger", "--clip -1", "outside the range 0..1000000000000"},
+      {"train_tagger", "--threads -1", "--threads -1: outside the range 1..256"},
+      {"train_tagger", "--hidden 9223372036854775807", "--hidden 9223372036854775807: outside the range 1..16384"},
+      {"train_tagger", "--lr 1e300", "--lr 1e300: outside the range 1e-12..10"},
+      {"train_classifier", "--data /nonexistent", "/nonexistent: Fashion-MNIST directory not found"},
+      {"train_classifier", "--limit 0", "the train split holds no sequence"},
+      {"train_classifier", "--batch 0", "--batch 0: outside the range 1..1048576"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.program << " " << c.args);
+    const Run r = run(bin / c.program, c.args, dir);
+    INFO("stderr:\n" << r.err);
+    CHECK((r.code == 2 || r.code == 1));
+    CHECK(r.err.find(c.message) != std::string::npos);
+    CHECK(r.out.find("{\"") == std::string::npos);
+  }
+  // A checkpoint already at --epochs, and an --lr that contradicts the checkpoint's.
+  const fs::path tagger = bin / "train_tagger";
+  REQUIRE(run(tagger, "--epochs 1 --hidden 8 --embed 8 --checkpoint c.h5", dir).code == 0);
+  const Run done = run(tagger, "--epochs 1 --hidden 8 --embed 8 --resume c.h5", dir);
+  CHECK(done.code == 2);
+  CHECK(done.err.find("the checkpoint is at epoch 1 already and --epochs is 1") != std::string::npos);
+  const Run lr = run(tagger, "--epochs 2 --hidden 8 --embed 8 --resume c.h5 --lr 0.01", dir);
+  CHECK(lr.code == 2);
+  CHECK(lr.err.find("--lr 0.01 contradicts the checkpoint's learning rate") != std::string::npos);
+  const Run over = run(tagger, "--epochs 2 --hidden 8 --embed 8 --resume c.h5 --lr 0.01 --override", dir);
+  CHECK(over.code == 0);
+  CHECK(over.err.find("--override: --lr 0.01 replaces") != std::string::npos);
   fs::remove_all(dir);
 }
