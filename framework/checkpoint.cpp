@@ -4,6 +4,7 @@
 #include "framework/checkpoint.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <spdlog/spdlog.h>
 
@@ -63,7 +64,13 @@ void write_optimizer(h5::Location& g, const Optimizer<T>& opt) {
 template <class T>
 void save_checkpoint(const std::string& path, const ParameterStore<T>& store, ConstOptimizerPtr<T> opt,
                      const TrainingState& state, const AttributeGroups& groups) {
-  for (const auto* p : store.all()) check_name("parameter", p->name);
+  for (const auto* p : store.all()) {
+    check_name("parameter", p->name);
+    for (size_t i = 0; i < p->value.size(); ++i)
+      if (!std::isfinite(p->value[i]))
+        throw NumericError(path + ": not saved: parameter '" + p->name + "' holds " + (std::isnan(p->value[i]) ? "NaN" : "Inf") +
+                           " at element " + std::to_string(i) + " (the files saved before are kept; lower the learning rate or clip)");
+  }
   for (const auto& [name, g] : groups) {
     check_name("group", name);
     if (is_framework_group(name)) throw UsageError("save_checkpoint: the group name '" + name + "' is the framework's own");
@@ -110,7 +117,7 @@ class Loader {
       if (!params.is_dataset(p->name)) {
         problem(rep.skipped, p->name, "is a group in the file, not a dataset");
       } else if (matches(params, p->name, p->name, p->shape)) {
-        stage(params, p->name, &p->value, staged_params_);
+        stage(params, p->name, &p->value, staged_params_, "parameter '" + p->name + "'");
         rep.loaded.push_back(p->name);
       }
     }
@@ -132,8 +139,9 @@ class Loader {
     }
     opt_steps_ = g.attr_int("steps");
     opt_lr_ = g.attr_double("lr");
-    if (opt_steps_ < 0 || !(opt_lr_ >= 0))
-      throw CheckpointError(path_ + ": /optimizer has steps " + std::to_string(opt_steps_) + ", lr " + std::to_string(opt_lr_));
+    if (opt_steps_ < 0 || !(opt_lr_ >= 0) || !(opt_lr_ <= kMaxLearningRate))
+      throw CheckpointError(path_ + ": /optimizer has steps " + std::to_string(opt_steps_) + ", lr " + std::to_string(opt_lr_) +
+                            " (expected steps >= 0 and a learning rate in [0, " + std::to_string(kMaxLearningRate) + "])");
     const size_t before = rep.problems.size();
     buffers(g, opt);
     rep.optimizer_loaded = rep.problems.size() == before;
@@ -195,9 +203,17 @@ class Loader {
     return true;
   }
 
-  void stage(const h5::Location& g, const std::string& ds, std::vector<T>* dst, Staged& into) {
+  // Reads a tensor for the commit; every value must be finite (and >= 0 for second moments):
+  // a NaN in a file is a diverged or damaged run, never something to train on.
+  void stage(const h5::Location& g, const std::string& ds, std::vector<T>* dst, Staged& into, const std::string& name,
+             bool nonnegative = false) {
     std::vector<T> v(dst->size());
     g.read(ds, v.data(), static_cast<int64_t>(v.size()));
+    for (size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v[i]) || (nonnegative && v[i] < T(0)))
+        throw CheckpointError(path_ + ": " + name + " holds " +
+                              (std::isnan(v[i]) ? "NaN" : std::isinf(v[i]) ? "Inf" : "a negative value") + " at element " +
+                              std::to_string(i) + " (a diverged or damaged checkpoint: resume from an earlier one)");
     into.emplace_back(dst, std::move(v));
   }
 
@@ -219,7 +235,7 @@ class Loader {
       for (const auto* q : opt.params()) if (q->name == b.param) shape = q->shape;
       if (shape.size() != static_cast<int64_t>(b.values->size())) shape = shape_of({static_cast<int64_t>(b.values->size())});
       if (matches(bg, b.param, name, shape)) {
-        stage(bg, b.param, b.values, staged_opt_);
+        stage(bg, b.param, b.values, staged_opt_, name, /*nonnegative=*/b.kind == "exp_avg_sq");
         loaded_opt_.push_back(name);
       }
     }

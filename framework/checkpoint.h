@@ -39,6 +39,9 @@
 namespace reel {
 
 // A checkpoint could not be written, read, or does not match what it is loaded into.
+// The largest learning rate a checkpoint may hold: a larger one is damage, not a setting.
+inline constexpr double kMaxLearningRate = 1e3;
+
 struct CheckpointError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

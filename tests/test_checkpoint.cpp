@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 #include <unistd.h>
+#include <limits>
 
 #include "checkpoint_test_util.h"
 #include "framework/checkpoint_manager.h"
@@ -380,4 +381,23 @@ TEST_CASE("no optimizer needs no cast: load_checkpoint(path, store, nullptr, nul
   SequenceClassifier<float> mf(f, c, rng);
   load_checkpoint(mgr.path(), mf);
   require_same(a, f);
+}
+
+TEST_CASE("A parameter that is not finite is never saved: the files saved before stay", "[checkpoint]") {
+  ckpt_test::TempDir tmp;
+  ParameterStore<float> store;
+  Parameter<float>& w = store.add("rnn.W_hh", Shape{2, 2});
+  w.value = {1, 2, 3, 4};
+  CheckpointPolicy policy;
+  policy.best_metric = "acc";
+  CheckpointManager ckpt(tmp.file("run.h5"), policy);
+  TrainingState st;
+  st.metrics = {{"acc", 0.5}};
+  ckpt.save(store, nullptr, st, {});
+  w.value[3] = std::numeric_limits<float>::infinity();  // as Adam with --lr 1e38 leaves it
+  st.global_step = 7;
+  st.metrics = {{"acc", 0.9}};
+  CHECK_THROWS_WITH(ckpt.save(store, nullptr, st, {}), Catch::Contains("not saved: parameter 'rnn.W_hh' holds Inf at element 3"));
+  CHECK(read_training_state(tmp.file("run.h5")).global_step == 0);  // the last good file, as latest and as best
+  CHECK(read_training_state(ckpt.best_path()).global_step == 0);
 }

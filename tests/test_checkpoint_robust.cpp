@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -158,6 +159,20 @@ TEST_CASE("bad files give a CheckpointError naming the file and the problem, and
                p.write("head.b", {5}, v.data());
              }),
              Catch::Contains("head.b: int64 in the file, the model is float32"));
+  // Values: a NaN parameter, a negative second moment, an absurd learning rate are refused.
+  auto replace = [](h5::File& f, const std::string& group, const std::string& ds, std::vector<float> v) {
+    h5::Location g = f.group(group);
+    g.remove(ds);
+    g.write(ds, {static_cast<int64_t>(v.size())}, v.data());
+  };
+  CHECK_THAT(edited("nan.h5", [&](h5::File& f) { replace(f, "parameters", "head.b", {0, 0, std::nanf(""), 0, 0}); }),
+             Catch::Contains("parameter 'head.b' holds NaN at element 2 (a diverged or damaged checkpoint"));
+  CHECK_THAT(edited("inf.h5", [&](h5::File& f) { replace(f, "parameters", "head.b", {0, 0, 0, 0, HUGE_VALF}); }),
+             Catch::Contains("parameter 'head.b' holds Inf at element 4"));
+  CHECK_THAT(edited("neg.h5", [&](h5::File& f) { replace(f, "optimizer/exp_avg_sq", "head.b", {0, -1e-3f, 0, 0, 0}); }),
+             Catch::Contains("optimizer/exp_avg_sq/head.b holds a negative value at element 1"));
+  CHECK_THAT(edited("lr.h5", [](h5::File& f) { f.group("optimizer").set_attr("lr", 1e300); }),
+             Catch::Contains("lr 1e+300") || Catch::Contains("a learning rate in [0, 1000"));
   CHECK_THAT(edited("rng.h5", [](h5::File& f) {
                h5::Location r = f.group("progress").group("rng");
                std::vector<uint64_t> v(4, 1);
