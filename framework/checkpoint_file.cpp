@@ -148,8 +148,15 @@ void seal(const std::string& path) {
 }
 
 Verified verify(const std::string& path) {
-  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; anything but a regular file is refused.
+  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (f.fd < 0) fail_errno(path, "cannot open the checkpoint");
+  struct stat sb {};
+  if (::fstat(f.fd, &sb) != 0) fail_errno(path, "cannot stat the checkpoint");
+  if (!S_ISREG(sb.st_mode))
+    fail(path, std::string("not a regular file (") +
+                   (S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISDIR(sb.st_mode) ? "a directory" : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device" : "a special file") +
+                   "): a checkpoint is a regular file");
   Verified v;
   v.file_bytes = file_size(f.fd, path);
   if (v.file_bytes == 0) fail(path, "not a reel checkpoint: the file is empty");
@@ -191,7 +198,17 @@ h5::File open_verified(const std::string& path, Verified* info) {
   }
 }
 
+// A save replaces a regular file or creates one: a FIFO, device or directory at the path is refused,
+// never replaced.
+static void require_regular_target(const std::string& path) {
+  struct stat sb {};
+  if (::lstat(path.c_str(), &sb) == 0 && !S_ISREG(sb.st_mode))
+    fail(path, std::string("cannot save a checkpoint here: the path exists and is not a regular file (") +
+                   (S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISDIR(sb.st_mode) ? "a directory" : S_ISLNK(sb.st_mode) ? "a symbolic link" : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device" : "a special file") + ")");
+}
+
 void write_atomically(const std::string& path, const std::function<void(h5::File&)>& fill) {
+  require_regular_target(path);
   const std::string tmp = temp_path(path);
   try {
     h5::File f = h5::File::create(tmp, kSealBytes);
@@ -211,6 +228,7 @@ void write_atomically(const std::string& path, const std::function<void(h5::File
 void copy_atomically(const std::string& from, const std::string& to) {
   // A real copy, never a hard link: a file reel writes is no other path's alias, so editing or
   // damaging one (the latest) can never change another (the best, a rotation file).
+  require_regular_target(to);
   const std::string tmp = temp_path(to);
   std::error_code ec;
   if (!fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec)) {

@@ -29,7 +29,12 @@ bool is_integer(DType t) { return t != DType::String && t != DType::Other && !is
 
 int64_t DatasetInfo::elements() const {
   int64_t n = 1;
-  for (int64_t d : dims) n *= d;
+  for (int64_t d : dims)
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) {
+      std::string shape;
+      for (int64_t e : dims) shape += (shape.empty() ? "" : " x ") + std::to_string(e);
+      throw HDF5Error("a dataset of dimensions " + shape + ": the element count overflows 64 bits");
+    }
   return n;
 }
 

@@ -15,7 +15,9 @@ Shape::Shape(std::initializer_list<int64_t> d) {
 
 int64_t Shape::size() const {
   int64_t n = 1;
-  for (int i = 0; i < rank; ++i) n *= dims[static_cast<size_t>(i)];
+  for (int i = 0; i < rank; ++i)
+    if (__builtin_mul_overflow(n, dims[static_cast<size_t>(i)], &n))
+      throw ShapeError("Shape " + str() + ": the element count overflows 64 bits");
   return n;
 }
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -384,4 +385,30 @@ TEST_CASE("a process killed in the middle of a save leaves the last good checkpo
                                           << " kills left a half-written temporary file; the last good checkpoint loaded every time");
   CheckpointManager cleanup(path);  // removes temporary files of dead writers
   for (const auto& e : fs::directory_iterator(tmp.dir)) CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
+}
+
+TEST_CASE("A checkpoint path that is a FIFO, a directory or a device is refused at once, never waited on", "[checkpoint]") {
+  TempDir tmp;
+  const std::string fifo = tmp.file("pipe.h5");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string msg;
+  try {
+    read_training_state(fifo);
+  } catch (const CheckpointError& e) {
+    msg = e.what();
+  }
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  CHECK_THAT(msg, Catch::Contains(fifo + ": not a regular file (a FIFO)"));
+  CHECK_THROWS_WITH(read_training_state(tmp.dir.string()), Catch::Contains("not a regular file (a directory)"));
+  CHECK_THROWS_WITH(read_training_state("/dev/null"), Catch::Contains("not a regular file (a device)"));
+  CHECK_THROWS_WITH(Shape({int64_t{1} << 40, int64_t{1} << 40}).size(), Catch::Contains("the element count overflows 64 bits"));
+  // Saving onto one: refused, the node left as it is.
+  ParameterStore<float> store;
+  store.add("w", Shape{2});
+  CHECK_THROWS_WITH(save_checkpoint(fifo, store, nullptr, TrainingState{}),
+                    Catch::Contains("cannot save a checkpoint here: the path exists and is not a regular file (a FIFO)"));
+  struct stat sb {};
+  REQUIRE(::stat(fifo.c_str(), &sb) == 0);
+  CHECK(S_ISFIFO(sb.st_mode));
 }
