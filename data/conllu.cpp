@@ -76,7 +76,14 @@ std::vector<Sentence> read_conllu(const std::string& path) {
       throw_data(path, line_no, "expected 10 tab-separated fields, got " +
                                     std::to_string(fields.size()));
     const std::string& id = fields[0];
-    if (id.find('-') != std::string::npos || id.find('.') != std::string::npos) continue;
+    const size_t sep = id.find_first_of("-.");
+    if (sep != std::string::npos) {  // a multiword range "3-4" or an empty node "8.1": both parts integers
+      const std::string a = id.substr(0, sep), b = id.substr(sep + 1);
+      if (!all_digits(a) || !all_digits(b) || a.size() > 9 || b.size() > 9 ||
+          (id[sep] == '-' && std::stoll(b) <= std::stoll(a)))
+        throw_data(path, line_no, "malformed token ID '" + id + "': expected an integer, a range like 3-4, or an empty node like 8.1");
+      continue;
+    }
     if (!all_digits(id) || id.size() > 9)
       throw_data(path, line_no, "expected an integer token ID (or a range 1-2, or 8.1), got '" +
                                     id + "'");

@@ -1,5 +1,7 @@
 #include "data/gz_file.h"
 
+#include <cstdio>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -59,6 +61,11 @@ bool GzFile::read_line(std::string& line) {
     }
     any = true;
     line.append(buf);
+    if (line.size() > max_line_) {
+      char what[160];
+      std::snprintf(what, sizeof what, "a line longer than %zu bytes (the limit: a corrupt or non-text file?)", max_line_);
+      throw_data(path_, what);
+    }
     if (!line.empty() && line.back() == '\n') {
       line.pop_back();
       break;

@@ -23,6 +23,8 @@ class GzFile {
   // Reads the next line into line, without its '\n' (and without a trailing '\r').
   // Returns false at the end of the file; throws DataError if a gzip stream ends early.
   bool read_line(std::string& line);
+  // read_line refuses lines longer than this (default 1 MiB) with a DataError naming the file.
+  void set_max_line(size_t bytes) { max_line_ = bytes; }
   // True once the end of the input was reached in the middle of a gzip stream.
   bool truncated() const;
   // True if the file is read as it is (not gzip-compressed).
@@ -33,6 +35,7 @@ class GzFile {
   void check_error(int rc);
   std::string path_;
   gzFile_s* file_ = nullptr;
+  size_t max_line_ = size_t{1} << 20;
 };
 
 }  // namespace reel

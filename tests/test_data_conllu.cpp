@@ -130,6 +130,17 @@ TEST_CASE("read_conllu errors name the file and the line", "[data][conllu]") {
 
   const std::string missing = tmp.file("absent.conllu");
   CHECK_THAT(data_error_message([&] { read_conllu(missing); }), Contains(missing));
+
+  // Multiword ranges and empty nodes must be well formed too, not skipped on sight of '-' or '.'.
+  for (const char* id : {"1.x", "3-x", "a.1", "2-1", "-3", "4."}) {
+    const std::string f = write_text(tmp.file("badid.conllu"), std::string("1\ta\ta\tDET\tDT\t_\t0\troot\t_\t_\n") + id +
+                                                                   "\tb\tb\tNOUN\tNN\t_\t1\tdep\t_\t_\n");
+    INFO(id);
+    CHECK_THAT(data_error_message([&] { read_conllu(f); }), Contains(f + ":2: malformed token ID '" + id + "'"));
+  }
+  // A line of 2 MiB (a gzip bomb of one line would be 1 GiB): refused with the limit, nothing kept.
+  const std::string long_line = write_text(tmp.file("long.conllu.gz"), std::string(2 << 20, 'a') + "\n", true);
+  CHECK_THAT(data_error_message([&] { read_conllu(long_line); }), Contains(long_line) && Contains("a line longer than 1048576 bytes"));
 }
 
 TEST_CASE("the shipped UD English EWT files parse", "[data][conllu]") {
