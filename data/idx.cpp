@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 
@@ -14,6 +15,7 @@ namespace {
 
 constexpr int kMaxDims = 16;
 constexpr int kNumClasses = 10;
+constexpr int64_t kMaxIdxBytes = int64_t{1} << 32;  // 4 GiB: 90 Fashion-MNISTs
 
 std::string hex_byte(unsigned v) {
   const char* digits = "0123456789abcdef";
@@ -71,8 +73,21 @@ IdxArray read_idx(const std::string& path, int64_t max_items) {
       throw_data(path, "IDX dimensions too large");
     total *= d;
   }
-  out.data.resize(static_cast<size_t>(total));
-  const int64_t got = f.read(out.data.data(), total);
+  if (total > kMaxIdxBytes)
+    throw_data(path, "the IDX header claims " + std::to_string(total) + " bytes of data, more than the limit of " +
+                         std::to_string(kMaxIdxBytes));
+  // Grown by what actually arrives, a chunk at a time: a header that claims more than the file
+  // holds costs only what the file holds (a gzip member's size is known only after reading it).
+  int64_t got = 0;
+  constexpr int64_t kChunk = int64_t{1} << 20;
+  while (got < total) {
+    const int64_t want = std::min(kChunk, total - got);
+    out.data.resize(static_cast<size_t>(got + want));
+    const int64_t n = f.read(out.data.data() + got, want);
+    got += n;
+    if (n < want) break;
+  }
+  out.data.resize(static_cast<size_t>(got));
   if (got < total)
     throw_data(path, "truncated IDX data: expected " + std::to_string(total) + " bytes of data, got " +
                          std::to_string(got) + (f.truncated() ? " (gzip stream ends early)" : ""));

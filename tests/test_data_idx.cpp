@@ -85,6 +85,16 @@ TEST_CASE("read_idx rejects truncated, malformed and missing files", "[data][idx
     CHECK_THAT(msg, Contains(path));
     CHECK_THAT(msg, Contains("expected 24 bytes of data, got 20"));
   }
+  // Headers that claim far more than the file holds: a clear error, and no allocation of what the
+  // header claims (2^31 images of 28x28 would be 1.6 TB; 65536 x 65536 pixels 4 GiB each).
+  for (const std::vector<uint32_t>& dims : std::vector<std::vector<uint32_t>>{{0x80000000u, 28, 28}, {1, 65536, 65535}}) {
+    const std::string path = tmp.file("huge.idx.gz");
+    write_bytes(path, idx_bytes(dims, iota_bytes(1000)), true);
+    const std::string msg = data_error_message([&] { read_idx(path); });
+    INFO(msg);
+    CHECK((msg.find("more than the limit of 4294967296") != std::string::npos ||
+           msg.find("bytes of data, got 1000") != std::string::npos));
+  }
   const std::string short_header = tmp.file("header.idx");
   write_bytes(short_header, {0, 0, 8, 3, 0, 0}, false);
   CHECK_THAT(data_error_message([&] { read_idx(short_header); }), Contains("header"));
