@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -104,10 +106,71 @@ void rename_over(const std::string& tmp, const std::string& path) {
 
 std::string temp_path(const std::string& path) {
   static std::atomic<uint64_t> counter{0};
+  // The PID alone is not unique (two writers in separate PID namespaces share numbers): 64
+  // random bits follow it.
+  static const uint64_t salt = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }();
   const fs::path p(path);
-  const std::string name = "." + p.filename().string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  char rnd[17];
+  std::snprintf(rnd, sizeof rnd, "%016llx", static_cast<unsigned long long>(salt ^ (counter.load() * 0x9e3779b97f4a7c15ULL)));
+  const std::string name = "." + p.filename().string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++) +
+                           "." + rnd;
   return p.has_parent_path() ? (p.parent_path() / name).string() : name;
 }
+
+// flock(LOCK_EX | LOCK_NB) on "<dir>/.<name>.lock" for its lifetime: one writer per checkpoint
+// path at a time, whatever PID namespace it runs in. The lock file stays (it is empty).
+class SaveLock {
+ public:
+  SaveLock(const std::string& path, bool required) {
+    const fs::path p(path);
+    lock_path_ = (p.has_parent_path() ? p.parent_path() / ("." + p.filename().string() + ".lock")
+                                      : fs::path("." + p.filename().string() + ".lock")).string();
+    fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      if (required) fail_errno(path, "cannot create the lock file " + lock_path_);
+      return;
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      if (required)
+        fail(path, "another process is saving this checkpoint right now (it holds " + lock_path_ +
+                       "): two runs must not write the same checkpoint");
+    }
+  }
+  ~SaveLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  bool held() const { return fd_ >= 0; }
+  SaveLock(const SaveLock&) = delete;
+  SaveLock& operator=(const SaveLock&) = delete;
+
+ private:
+  std::string lock_path_;
+  int fd_ = -1;
+};
+
+// SIGXFSZ (a file-size limit, ulimit -f) ignored while saving: the write then fails with EFBIG
+// and is reported, instead of the signal killing the process.
+class IgnoreFileSizeSignal {
+ public:
+  IgnoreFileSizeSignal() {
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    installed_ = ::sigaction(SIGXFSZ, &ign, &old_) == 0;
+  }
+  ~IgnoreFileSizeSignal() {
+    if (installed_) ::sigaction(SIGXFSZ, &old_, nullptr);
+  }
+
+ private:
+  struct sigaction old_ {};
+  bool installed_ = false;
+};
 
 int remove_stale_temps(const std::string& path) {
   const fs::path p(path);
@@ -116,6 +179,10 @@ int remove_stale_temps(const std::string& path) {
   const std::string prefix = "." + base;
   int removed = 0;
   std::error_code ec;
+  // Only while no writer holds the path's lock: a live writer in another PID namespace would
+  // otherwise look dead to kill(pid, 0).
+  SaveLock lock(path, /*required=*/false);
+  if (!lock.held()) return 0;
   for (const auto& entry : fs::directory_iterator(dir_of(path), ec)) {
     const std::string name = entry.path().filename().string();
     const size_t t = name.find(".tmp.");
@@ -209,6 +276,8 @@ static void require_regular_target(const std::string& path) {
 
 void write_atomically(const std::string& path, const std::function<void(h5::File&)>& fill) {
   require_regular_target(path);
+  SaveLock lock(path, /*required=*/true);
+  IgnoreFileSizeSignal no_sigxfsz;
   const std::string tmp = temp_path(path);
   try {
     h5::File f = h5::File::create(tmp, kSealBytes);
@@ -229,6 +298,8 @@ void copy_atomically(const std::string& from, const std::string& to) {
   // A real copy, never a hard link: a file reel writes is no other path's alias, so editing or
   // damaging one (the latest) can never change another (the best, a rotation file).
   require_regular_target(to);
+  SaveLock lock(to, /*required=*/true);
+  IgnoreFileSizeSignal no_sigxfsz;
   const std::string tmp = temp_path(to);
   std::error_code ec;
   if (!fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec)) {

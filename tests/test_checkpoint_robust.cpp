@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -411,4 +413,44 @@ TEST_CASE("A checkpoint path that is a FIFO, a directory or a device is refused 
   struct stat sb {};
   REQUIRE(::stat(fifo.c_str(), &sb) == 0);
   CHECK(S_ISFIFO(sb.st_mode));
+}
+
+TEST_CASE("Saves: one writer per path (an advisory lock), unique temp names, a file-size limit is an error", "[checkpoint]") {
+  TempDir tmp;
+  const std::string path = tmp.file("run.h5");
+  ParameterStore<float> store;
+  store.add("w", Shape{1000});
+  save_checkpoint(path, store, nullptr, TrainingState{});
+  {  // another writer holds the lock
+    const int fd = ::open(tmp.file(".run.h5.lock").c_str(), O_RDWR | O_CREAT, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX) == 0);
+    CHECK_THROWS_WITH(save_checkpoint(path, store, nullptr, TrainingState{}),
+                      Catch::Contains("another process is saving this checkpoint right now"));
+    ::close(fd);
+  }
+  save_checkpoint(path, store, nullptr, TrainingState{});  // the lock released: saves again
+  CHECK(checkpoint_file::temp_path(path) != checkpoint_file::temp_path(path));
+  CHECK_THAT(checkpoint_file::temp_path(path), Catch::Matches(".*/\\.run\\.h5\\.tmp\\.[0-9]+\\.[0-9]+\\.[0-9a-f]{16}"));
+  // ulimit -f: the save fails with a message, the process lives, the old file stays.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    struct rlimit lim {2048, 2048};
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+    ParameterStore<float> big;
+    big.add("w", Shape{100000});
+    try {
+      save_checkpoint(path, big, nullptr, TrainingState{});
+      ::_exit(3);
+    } catch (const CheckpointError& e) {
+      ::_exit(std::string(e.what()).find("File too large") != std::string::npos ? 0 : 4);
+    }
+    ::_exit(5);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(read_training_state(path).global_step == 0);
 }
