@@ -120,25 +120,29 @@ std::string temp_path(const std::string& path) {
   return p.has_parent_path() ? (p.parent_path() / name).string() : name;
 }
 
-// flock(LOCK_EX | LOCK_NB) on "<dir>/.<name>.lock" for its lifetime: one writer per checkpoint
-// path at a time, whatever PID namespace it runs in. The lock file stays (it is empty).
+// flock(LOCK_EX) on the checkpoint's directory for its lifetime: saves into one directory take
+// turns, whatever process or PID namespace they run in, and stale temp files are removed only
+// while no save runs. No lock file is left behind. A save waits up to 30 s for its turn, then
+// fails naming the directory (required), or gives up silently (not required).
 class SaveLock {
  public:
   SaveLock(const std::string& path, bool required) {
     const fs::path p(path);
-    lock_path_ = (p.has_parent_path() ? p.parent_path() / ("." + p.filename().string() + ".lock")
-                                      : fs::path("." + p.filename().string() + ".lock")).string();
-    fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    dir_ = p.has_parent_path() ? p.parent_path().string() : ".";
+    fd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd_ < 0) {
-      if (required) fail_errno(path, "cannot create the lock file " + lock_path_);
+      if (required) fail_errno(path, "cannot open its directory " + dir_ + " to lock it");
       return;
     }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-      if (required)
-        fail(path, "another process is saving this checkpoint right now (it holds " + lock_path_ +
-                       "): two runs must not write the same checkpoint");
+    for (int waited_ms = 0; ::flock(fd_, LOCK_EX | LOCK_NB) != 0; waited_ms += 10) {
+      if (!required || waited_ms >= 30000) {
+        ::close(fd_);
+        fd_ = -1;
+        if (required)
+          fail(path, "another process has held the save lock on " + dir_ + " for 30 s: is a run stuck while saving there?");
+        return;
+      }
+      ::usleep(10000);
     }
   }
   ~SaveLock() {
@@ -149,7 +153,7 @@ class SaveLock {
   SaveLock& operator=(const SaveLock&) = delete;
 
  private:
-  std::string lock_path_;
+  std::string dir_;
   int fd_ = -1;
 };
 
@@ -179,7 +183,7 @@ int remove_stale_temps(const std::string& path) {
   const std::string prefix = "." + base;
   int removed = 0;
   std::error_code ec;
-  // Only while no writer holds the path's lock: a live writer in another PID namespace would
+  // Only while no save holds the directory's lock: a live writer in another PID namespace would
   // otherwise look dead to kill(pid, 0).
   SaveLock lock(path, /*required=*/false);
   if (!lock.held()) return 0;

@@ -421,13 +421,18 @@ TEST_CASE("Saves: one writer per path (an advisory lock), unique temp names, a f
   ParameterStore<float> store;
   store.add("w", Shape{1000});
   save_checkpoint(path, store, nullptr, TrainingState{});
-  {  // another writer holds the lock
-    const int fd = ::open(tmp.file(".run.h5.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  {  // another process is saving in the directory: this save waits for its turn
+    const int fd = ::open(tmp.dir.c_str(), O_RDONLY | O_DIRECTORY);
     REQUIRE(fd >= 0);
     REQUIRE(::flock(fd, LOCK_EX) == 0);
-    CHECK_THROWS_WITH(save_checkpoint(path, store, nullptr, TrainingState{}),
-                      Catch::Contains("another process is saving this checkpoint right now"));
-    ::close(fd);
+    std::thread release([fd] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      ::close(fd);
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    save_checkpoint(path, store, nullptr, TrainingState{});
+    CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(250));
+    release.join();
   }
   save_checkpoint(path, store, nullptr, TrainingState{});  // the lock released: saves again
   CHECK(checkpoint_file::temp_path(path) != checkpoint_file::temp_path(path));
