@@ -3,7 +3,9 @@
 // The training loops themselves stay in each example, readable top to bottom.
 #include <chrono>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -44,7 +46,11 @@ class JsonLine {
     body_ += (body_.empty() ? "" : ",") + ("\"" + k + "\":") + v;
     return *this;
   }
-  void print() const { std::printf("{%s}\n", body_.c_str()); std::fflush(stdout); }
+  // To stdout; a result that cannot be written (a full disk, a closed pipe) is an error, not a success.
+  void print() const {
+    if (std::printf("{%s}\n", body_.c_str()) < 0 || std::fflush(stdout) != 0 || std::ferror(stdout))
+      throw std::runtime_error(std::string("cannot write the result line to stdout: ") + std::strerror(errno));
+  }
 
  private:
   std::string body_;

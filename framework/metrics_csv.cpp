@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <sys/stat.h>
 
 #include "framework/error.h"
@@ -63,7 +64,7 @@ void MetricsCsv::row(const std::vector<std::pair<std::string, double>>& values) 
   }
   out_ << '\n';
   out_.flush();
-  if (!out_) throw UsageError("MetricsCsv: cannot write a row to '" + path_ + "' (disk full or not writable?)");
+  if (!out_) throw std::runtime_error("MetricsCsv: cannot write a row to '" + path_ + "' (disk full or not writable?)");
 }
 
 }  // namespace reel

@@ -166,6 +166,16 @@ TEST_CASE("Numeric flags have ranges checked at parse time; resume refuses contr
     CHECK(r.err.find(c.message) != std::string::npos);
     CHECK(r.out.find("{\"") == std::string::npos);
   }
+  // Results that cannot be written are an error: stdout on a full disk, a metrics file there.
+  const fs::path cls = bin / "train_classifier";
+  const int full = std::system(("cd \"" + dir.string() + "\" && \"" + cls.string() +
+                                "\" --limit 200 --dev-size 50 > /dev/full 2> full.txt").c_str());
+  CHECK(WIFEXITED(full));
+  CHECK(WEXITSTATUS(full) == 1);
+  CHECK(slurp(dir / "full.txt").find("cannot write the result line to stdout") != std::string::npos);
+  const Run metrics = run(cls, "--limit 200 --dev-size 50 --metrics /dev/full", dir);
+  CHECK(metrics.code == 1);
+  CHECK(metrics.err.find("cannot write a row to '/dev/full'") != std::string::npos);
   // A checkpoint already at --epochs, and an --lr that contradicts the checkpoint's.
   const fs::path tagger = bin / "train_tagger";
   REQUIRE(run(tagger, "--epochs 1 --hidden 8 --embed 8 --checkpoint c.h5", dir).code == 0);
