@@ -4,6 +4,8 @@
 
 namespace reel::h5 {
 
+constexpr size_t kMaxStringBytes = size_t{1} << 20;
+
 using namespace detail;
 
 // ---- attributes
@@ -72,15 +74,15 @@ std::string Location::attr_string(const std::string& key, const std::string& obj
   Id a = open_attr(*this, id(), key, object);
   Id ftype(H5Aget_type(a), H5Tclose, where, "cannot read the type");
   if (H5Tget_class(ftype) != H5T_STRING) throw HDF5Error(where + ": expected a string, found " + dtype_name(classify(ftype)));
+  // Variable-length strings are read through the file's global heap, which a damaged file can
+  // make HDF5 overrun: reel writes fixed-length strings only and refuses the others.
+  if (H5Tis_variable_str(ftype) != 0)
+    throw HDF5Error(where + ": a variable-length string; reel files hold fixed-length strings only (h5py: np.bytes_)");
+  const size_t size = H5Tget_size(ftype);
+  if (size == 0 || size > kMaxStringBytes)
+    throw HDF5Error(where + ": a string of " + std::to_string(size) + " bytes (expected 1.." + std::to_string(kMaxStringBytes) + ")");
   // A string's memory type is its file type (same character set and padding: no conversion).
-  if (H5Tis_variable_str(ftype) > 0) {
-    char* p = nullptr;
-    check(H5Aread(a, ftype, &p), where, "cannot read the attribute");
-    std::string s = p ? p : "";
-    if (p) H5free_memory(p);
-    return s;
-  }
-  std::string buf(H5Tget_size(ftype), '\0');
+  std::string buf(size, '\0');
   check(H5Aread(a, ftype, buf.data()), where, "cannot read the attribute");
   return buf.substr(0, buf.find('\0'));
 }

@@ -67,7 +67,18 @@ bool Location::has(const std::string& name) const {
   }
 }
 
+// reel files hold hard links only: a soft or external link is refused before HDF5 follows it (an
+// external link may name any file, a FIFO among them, where opening it would block).
+static void require_hard_link(const Location& l, hid_t loc, const std::string& name) {
+  H5L_info_t li;
+  if (H5Lget_info(loc, name.c_str(), &li, H5P_DEFAULT) < 0) fail(l.describe(name), "cannot look up the link");
+  if (li.type != H5L_TYPE_HARD)
+    throw HDF5Error(l.describe(name) + ": " + (li.type == H5L_TYPE_EXTERNAL ? "an external link" : "a soft link") +
+                    " (reel files hold only hard links to their own objects)");
+}
+
 static H5I_type_t object_type(const Location& l, hid_t loc, const std::string& name) {
+  require_hard_link(l, loc, name);
   Id o(H5Oopen(loc, name.c_str(), H5P_DEFAULT), H5Oclose, l.describe(name), "cannot open");
   const H5I_type_t t = H5Iget_type(o);
   if (t == H5I_BADID) fail(l.describe(name), "cannot tell what kind of object it is");
@@ -125,6 +136,22 @@ void Location::write(const std::string& n, const std::vector<int64_t>& d, const 
 void Location::write(const std::string& n, const std::vector<int64_t>& d, const uint64_t* p) { write_dataset(id(), describe(n), n, d, p, H5T_STD_U64LE, H5T_NATIVE_UINT64); }
 void Location::write(const std::string& n, const std::vector<int64_t>& d, const uint8_t* p) { write_dataset(id(), describe(n), n, d, p, H5T_STD_U8LE, H5T_NATIVE_UINT8); }
 
+// reel writes every dataset contiguous, uncompressed and allocated, inside the file. Anything
+// else is refused before a read: a compressed dataset can expand 50,000:1, an unallocated one of
+// 2^40 elements reads as fill values, raw data in external files can be a FIFO.
+static void require_plain_storage(hid_t ds, const std::string& where, int64_t logical_bytes) {
+  Id plist(H5Dget_create_plist(ds), H5Pclose, where, "cannot read the creation properties");
+  const H5D_layout_t layout = H5Pget_layout(plist);
+  if (layout != H5D_CONTIGUOUS && layout != H5D_COMPACT)
+    throw HDF5Error(where + ": stored " + (layout == H5D_CHUNKED ? "in chunks (compressed or extendible)" : "in a virtual or unknown layout") +
+                    "; reel files store every dataset contiguous and uncompressed");
+  if (H5Pget_external_count(plist) > 0) throw HDF5Error(where + ": its data lives in external files; reel keeps data inside the file");
+  const hsize_t stored = H5Dget_storage_size(ds);
+  if (logical_bytes > 0 && static_cast<int64_t>(stored) != logical_bytes)
+    throw HDF5Error(where + ": " + std::to_string(stored) + " bytes stored for " + std::to_string(logical_bytes) +
+                    " bytes of values (unallocated or damaged)");
+}
+
 DatasetInfo Location::info(const std::string& name) const {
   const std::string where = describe(name);
   if (!is_dataset(name)) throw HDF5Error(where + ": no such dataset");
@@ -138,6 +165,10 @@ DatasetInfo Location::info(const std::string& name) const {
   if (rank > 0 && H5Sget_simple_extent_dims(space, d.data(), nullptr) < 0) fail(where, "cannot read the dimensions");
   for (hsize_t v : d) out.dims.push_back(static_cast<int64_t>(v));
   out.dtype = classify(type);
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(out.elements(), static_cast<int64_t>(H5Tget_size(type)), &bytes))
+    throw HDF5Error(where + ": the dataset's size overflows 64 bits");
+  require_plain_storage(ds, where, bytes);  // before anyone allocates for its values
   return out;
 }
 
