@@ -3,13 +3,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -259,9 +262,80 @@ Verified verify(const std::string& path) {
   return v;
 }
 
+namespace {
+
+// Everything a load or an inspection reads: every group, attribute and dataset.
+void walk(const h5::Location& g, int depth, int64_t file_bytes) {
+  if (depth > 16) throw h5::HDF5Error(g.describe() + ": groups nested more than 16 deep");
+  for (const std::string& a : g.attr_names()) {
+    try {
+      g.attr_string(a);
+    } catch (const h5::HDF5Error&) {
+      try {
+        g.attr_double(a);
+      } catch (const h5::HDF5Error&) {
+        g.attr_int(a);
+      }
+    }
+  }
+  for (const std::string& c : g.children()) {
+    if (g.is_group(c)) {
+      walk(g.group(c), depth + 1, file_bytes);
+    } else if (g.is_dataset(c)) {
+      const h5::DatasetInfo inf = g.info(c);
+      if (h5::is_float(inf.dtype) && inf.elements() <= file_bytes) {  // never more values than the file has bytes
+        std::vector<double> v(static_cast<size_t>(inf.elements()));
+        g.read(c, v.data(), inf.elements());
+      }
+    }
+  }
+}
+
+// An unsealed file (plain HDF5, as h5py writes it) is not verified by a CRC, and HDF5 itself can
+// crash or hang on some malformed files. Such a file is first walked in a child process: if the
+// child dies by a signal or takes more than 30 s, the file is refused; errors it raises are left
+// for the real read to report.
+void precheck_unsealed(const std::string& path, int64_t file_bytes) {
+  const pid_t child = ::fork();
+  if (child < 0) return;  // cannot isolate: read it directly, as before
+  if (child == 0) {
+    ::alarm(30);
+    // The isolation's own test (tests/test_checkpoint_robust.cpp): a child that crashes or hangs.
+    if (const char* t = std::getenv("REEL_PRECHECK_SELFTEST")) {
+      if (std::strcmp(t, "crash") == 0) ::raise(SIGSEGV);
+      if (std::strcmp(t, "hang") == 0) ::pause();
+    }
+    try {
+      h5::File f = h5::File::open(path);
+      walk(f, 0, file_bytes);
+    } catch (...) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  for (int waited_ms = 0;; waited_ms += 5) {
+    const pid_t r = ::waitpid(child, &status, WNOHANG);
+    if (r == child) break;
+    if (r < 0) return;
+    if (waited_ms > 31000) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, &status, 0);
+      fail(path, "an unsealed HDF5 file that HDF5 could not read within 30 s: refused (re-seal a good copy: tools/torch_interop.py seal)");
+    }
+    ::usleep(5000);
+  }
+  if (WIFSIGNALED(status))
+    fail(path, "an unsealed HDF5 file on which the HDF5 library crashed (signal " + std::to_string(WTERMSIG(status)) +
+                   ") while it was checked in a separate process: refused (a damaged copy? re-seal a good one: tools/torch_interop.py seal)");
+}
+
+}  // namespace
+
 h5::File open_verified(const std::string& path, Verified* info) {
   const Verified v = verify(path);
   if (info) *info = v;
+  if (!v.sealed) precheck_unsealed(path, v.file_bytes);
   try {
     return h5::File::open(path);
   } catch (const h5::HDF5Error& e) {

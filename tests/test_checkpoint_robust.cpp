@@ -459,3 +459,16 @@ TEST_CASE("Saves: one writer per path (an advisory lock), unique temp names, a f
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(read_training_state(path).global_step == 0);
 }
+
+TEST_CASE("Unsealed files are first read in a child process: a crash or a hang there refuses the file", "[checkpoint]") {
+  TempDir tmp;
+  const std::string sealed = make_tagger_checkpoint(tmp, "sealed.h5");
+  const std::string bytes = read_bytes(sealed);
+  const std::string plain = tmp.file("plain.h5");  // the HDF5 data without the seal, as h5py writes files
+  write_bytes(plain, bytes.substr(512));
+  CHECK(read_training_state(plain).global_step == 0);  // a good unsealed file: accepted
+  ::setenv("REEL_PRECHECK_SELFTEST", "crash", 1);
+  CHECK_THROWS_WITH(read_training_state(plain), Catch::Contains("the HDF5 library crashed (signal 11)"));
+  CHECK(read_training_state(sealed).global_step == 0);  // sealed files are verified by their CRC instead
+  ::unsetenv("REEL_PRECHECK_SELFTEST");
+}
