@@ -17,6 +17,15 @@ void SequenceModelConfig::validate() const {
   if (hidden_dim <= 0 || num_classes <= 0)
     throw UsageError("SequenceModelConfig: hidden_dim and num_classes must be > 0 (got " + std::to_string(hidden_dim) +
                      ", " + std::to_string(num_classes) + ")");
+  // Bounds before anything is allocated (a damaged /config must not ask for terabytes).
+  const std::pair<const char*, int64_t> sizes[] = {{"input_dim", input_dim}, {"vocab_size", vocab_size}, {"embed_dim", embed_dim},
+                                                   {"hidden_dim", hidden_dim}, {"num_classes", num_classes}};
+  for (const auto& [name, v] : sizes)
+    if (v > kMaxModelDim)
+      throw UsageError(std::string("SequenceModelConfig: ") + name + " = " + std::to_string(v) + " exceeds the limit of " +
+                       std::to_string(kMaxModelDim));
+  if (num_layers < 1 || num_layers > 64)
+    throw UsageError("SequenceModelConfig: num_layers = " + std::to_string(num_layers) + " outside 1..64");
   parse_activation(activation);
   runner().validate();  // the cell, the layers
 }

@@ -19,6 +19,9 @@
 
 namespace reel {
 
+// The largest size any SequenceModelConfig field may hold (a vocabulary of 16M words, hidden 16M).
+inline constexpr int64_t kMaxModelDim = int64_t{1} << 24;
+
 struct SequenceModelConfig {
   std::string kind = "classifier";  // "classifier" | "tagger"
   int64_t input_dim = 0;            // dense features per step (0 when the input is token ids)

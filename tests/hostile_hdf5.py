@@ -68,7 +68,16 @@ def huge(f):
     f.create_dataset("parameters/head.W", shape=(1 << 20, 1 << 20), dtype="f4")  # 4 TiB of nothing
 
 
-cases = [("vlen", vlen, "a variable-length string"), ("external", external, "an external link"),
+def big_config(f):
+    f["config"].attrs["hidden_dim"] = np.int64(1 << 62)
+
+
+def big_epoch(f):
+    f["progress"].attrs["epoch"] = np.int64((1 << 31) - 1)
+
+
+cases = [("big_config", big_config, "hidden_dim = 4611686018427387904 exceeds the limit of 16777216"),
+         ("vlen", vlen, "a variable-length string"), ("external", external, "an external link"),
          ("soft", soft, "a soft link"), ("compressed", compressed, "stored in chunks"),
          ("unallocated", unallocated, "0 bytes stored"), ("huge", huge, "")]
 failures = 0
