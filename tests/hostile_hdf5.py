@@ -72,9 +72,6 @@ def big_config(f):
     f["config"].attrs["hidden_dim"] = np.int64(1 << 62)
 
 
-def big_epoch(f):
-    f["progress"].attrs["epoch"] = np.int64((1 << 31) - 1)
-
 
 cases = [("big_config", big_config, "hidden_dim = 4611686018427387904 exceeds the limit of 16777216"),
          ("vlen", vlen, "a variable-length string"), ("external", external, "an external link"),

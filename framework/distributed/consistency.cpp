@@ -29,16 +29,19 @@ std::string differences(const Facts& mine, const Facts& root, int rank) {
   std::string d;
   auto add = [&](const std::string& s) { d += (d.empty() ? "" : "; ") + s; };
   const std::string r = "rank " + std::to_string(rank) + ": ";
-  for (const auto& [k, v] : root) {
+  for (const auto& fact : root) {
+    const std::string& k = fact.first;
     auto it = std::find_if(mine.begin(), mine.end(), [&](const auto& f) { return f.first == k; });
     if (it == mine.end())
-      add(r + k + " is missing, rank 0 has " + v);
-    else if (it->second != v)
-      add(r + k + " is " + it->second + ", rank 0 has " + v);
+      add(r + k + " is missing, rank 0 has " + fact.second);
+    else if (it->second != fact.second)
+      add(r + k + " is " + it->second + ", rank 0 has " + fact.second);
   }
-  for (const auto& [k, v] : mine)
+  for (const auto& fact : mine) {
+    const std::string& k = fact.first;
     if (std::none_of(root.begin(), root.end(), [&](const auto& f) { return f.first == k; }))
-      add(r + k + " = " + v + " is unknown to rank 0");
+      add(r + k + " = " + fact.second + " is unknown to rank 0");
+  }
   return d;
 }
 
