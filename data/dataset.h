@@ -1,11 +1,12 @@
 #pragma once
-// An in-memory dataset of variable-length sequences and the one collate step that turns any
-// subset of it into a SequenceBatch (data/sequence_batch.h).
-//
-//   SequenceDataset<float> train("train");
-//   train.add_ids(vocab.ids(words), tags);       // a tagged sentence (one target per step)
-//   train.add_dense(pixels, 28, label);          // or: 28 steps x 28 features, one target
-//   SequenceBatch<float> b = collate(train, {0, 5, 9});
+/// \file
+/// An in-memory dataset of variable-length sequences and the one collate step that turns any
+/// subset of it into a SequenceBatch (data/sequence_batch.h).
+///
+///   SequenceDataset<float> train("train");
+///   train.add_ids(vocab.ids(words), tags);       // a tagged sentence (one target per step)
+///   train.add_dense(pixels, 28, label);          // or: 28 steps x 28 features, one target
+///   SequenceBatch<float> b = collate(train, {0, 5, 9});
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,17 +20,17 @@ class SequenceDataset {
  public:
   explicit SequenceDataset(std::string name = "data", int64_t features = 0) : name_(std::move(name)), features_(features) {}
 
-  // A sequence of token ids; targets: one per step (tags) and/or one per sequence (label >= 0).
+  /// A sequence of token ids; targets: one per step (tags) and/or one per sequence (label >= 0).
   void add_ids(std::vector<int64_t> ids, std::vector<int64_t> tags = {}, int64_t label = -1);
-  // A sequence of values.size() / features steps of dense features.
+  /// A sequence of values.size() / features steps of dense features.
   void add_dense(std::vector<T> values, int64_t features, int64_t label = -1, std::vector<int64_t> tags = {});
 
   const std::string& name() const { return name_; }
   int64_t size() const { return static_cast<int64_t>(lengths_.size()); }
-  int64_t features() const { return features_; }     // 0: token ids
+  int64_t features() const { return features_; }     ///< 0: token ids
   int64_t length(int64_t i) const { return lengths_[static_cast<size_t>(i)]; }
   const std::vector<int64_t>& lengths() const { return lengths_; }
-  int64_t tokens() const;  // sum of lengths
+  int64_t tokens() const;  ///< sum of lengths
   const std::vector<int64_t>& ids(int64_t i) const { return ids_[static_cast<size_t>(i)]; }
   const std::vector<T>& values(int64_t i) const { return values_[static_cast<size_t>(i)]; }
   const std::vector<int64_t>& tags(int64_t i) const { return tags_[static_cast<size_t>(i)]; }
@@ -37,7 +38,7 @@ class SequenceDataset {
   bool has_labels() const { return has_labels_; }
   bool has_tags() const { return has_tags_; }
 
-  // Throws UsageError naming the dataset if it holds no sequence ("the dev split is empty").
+  /// Throws UsageError naming the dataset if it holds no sequence ("the dev split is empty").
   void require_nonempty() const;
 
  private:
@@ -50,12 +51,12 @@ class SequenceDataset {
   bool has_labels_ = false, has_tags_ = false;
 };
 
-// The sequences idx of d as one padded batch with lengths, mask, targets and indices (ids padded
-// with pad_id, values and tags with 0). Throws UsageError on an empty idx or an index out of range.
+/// The sequences idx of d as one padded batch with lengths, mask, targets and indices (ids padded
+/// with pad_id, values and tags with 0). Throws UsageError on an empty idx or an index out of range.
 template <class T>
 SequenceBatch<T> collate(const SequenceDataset<T>& d, const std::vector<int64_t>& idx, int64_t pad_id = 0);
 
-// Convenience: a batch straight from lists (no targets), as pad_sequence(batch_first=True) would.
+/// Convenience: a batch straight from lists (no targets), as pad_sequence(batch_first=True) would.
 template <class T>
 SequenceBatch<T> collate_dense(const std::vector<std::vector<T>>& seqs, int64_t features, T padding_value = T(0));
 template <class T = float>

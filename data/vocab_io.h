@@ -1,12 +1,13 @@
 #pragma once
-// A vocabulary in a checkpoint, as the attribute group "vocab" (framework/checkpoint.h):
-//
-//   string list "words"   the words in id order, <pad> and <unk> first (1-d uint8, UTF-8, joined by '\n')
-//   int64 "size"          the word count (checked against the list)
-//   int64 "lowercase"     0/1, Vocab::lowercase()
-//
-//   save_checkpoint(path, store, &opt, state, {{kVocabGroup, vocab_group(vocab)}, ...});
-//   std::optional<Vocab> v = read_vocab(path);
+/// \file
+/// A vocabulary in a checkpoint, as the attribute group "vocab" (framework/checkpoint.h):
+///
+///   string list "words"   the words in id order, <pad> and <unk> first (1-d uint8, UTF-8, joined by '\n')
+///   int64 "size"          the word count (checked against the list)
+///   int64 "lowercase"     0/1, Vocab::lowercase()
+///
+///   save_checkpoint(path, store, &opt, state, {{kVocabGroup, vocab_group(vocab)}, ...});
+///   std::optional<Vocab> v = read_vocab(path);
 #include <optional>
 #include <string>
 
@@ -18,9 +19,9 @@ namespace reel {
 inline constexpr const char* kVocabGroup = "vocab";
 
 AttributeGroup vocab_group(const Vocab& vocab);
-// Throws CheckpointError naming the file and group unless g holds a valid vocabulary.
+/// Throws CheckpointError naming the file and group unless g holds a valid vocabulary.
 Vocab vocab_from_group(const AttributeGroup& g);
-// The file's vocabulary; nullopt if it was saved without one.
+/// The file's vocabulary; nullopt if it was saved without one.
 std::optional<Vocab> vocab_of(const CheckpointMeta& meta);
 std::optional<Vocab> read_vocab(const std::string& path);
 

@@ -1,7 +1,8 @@
 #pragma once
-// A chunked bump allocator for tape values and gradients. Pointers it hands out stay valid until
-// reset(); reset() keeps every block, so an iteration that asks for the same sizes as the previous
-// one allocates nothing from the heap. Every allocation is 64-byte aligned.
+/// \file
+/// A chunked bump allocator for tape values and gradients. Pointers it hands out stay valid until
+/// reset(); reset() keeps every block, so an iteration that asks for the same sizes as the previous
+/// one allocates nothing from the heap. Every allocation is 64-byte aligned.
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
@@ -15,7 +16,7 @@ class Arena {
  public:
   explicit Arena(size_t block_elems = size_t{1} << 18) : block_elems_(block_elems) {}
 
-  // n elements, uninitialised.
+  /// n elements, uninitialised.
   T* alloc(size_t n) {
     n = round_up(n == 0 ? 1 : n);
     while (current_ < blocks_.size()) {
@@ -36,19 +37,19 @@ class Arena {
     return alloc(n);
   }
 
-  // Forget every allocation; keep the blocks for the next round.
+  /// Forget every allocation; keep the blocks for the next round.
   void reset() {
     for (Block& b : blocks_) b.used = 0;
     current_ = 0;
     used_ = 0;
   }
-  // Give the blocks back to the heap.
+  /// Give the blocks back to the heap.
   void release() {
     blocks_.clear();
     current_ = used_ = capacity_ = 0;
   }
 
-  // Whether p points into one of this arena's blocks.
+  /// Whether p points into one of this arena's blocks.
   bool owns(const T* p) const {
     for (const Block& b : blocks_)
       if (p >= b.data.get() && p < b.data.get() + b.size) return true;

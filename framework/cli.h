@@ -1,7 +1,8 @@
 #pragma once
-// A small flag parser for reel's programs: --name VALUE or --name=VALUE, --flag for booleans,
-// --help (or -h): the usage on stdout, and parse() returns false (the program then exits 0).
-// Unknown flags and bad values throw UsageError with a message naming them.
+/// \file
+/// A small flag parser for reel's programs: --name VALUE or --name=VALUE, --flag for booleans,
+/// --help (or -h): the usage on stdout, and parse() returns false (the program then exits 0).
+/// Unknown flags and bad values throw UsageError with a message naming them.
 #include <map>
 #include <string>
 #include <vector>
@@ -11,10 +12,10 @@ namespace reel {
 class Cli {
  public:
   Cli(std::string program, std::string description);
-  // Declare a flag with its default (shown in --help).
+  /// Declare a flag with its default (shown in --help).
   Cli& option(const std::string& name, const std::string& default_value, const std::string& help);
   Cli& flag(const std::string& name, const std::string& help);
-  // Parses argv; returns false if --help was given (help already printed to stdout).
+  /// Parses argv; returns false if --help was given (help already printed to stdout).
   bool parse(int argc, char** argv);
 
   std::string str(const std::string& name) const;

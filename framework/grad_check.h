@@ -1,10 +1,11 @@
 #pragma once
-// Central finite-difference gradient check, for reel's own ops and for users' compositions.
-//
-// f records a computation on the tape from the given leaves and returns its output. The output is
-// scalarised with a fixed pseudo-random projection r (so symmetric errors cannot cancel):
-// s = Σ r_i·y_i. The analytic gradient comes from backward(y, r); the numeric one from
-// (s(x + eps·e_k) - s(x - eps·e_k)) / 2eps for every input element k. Use T = double.
+/// \file
+/// Central finite-difference gradient check, for reel's own ops and for users' compositions.
+///
+/// f records a computation on the tape from the given leaves and returns its output. The output is
+/// scalarised with a fixed pseudo-random projection r (so symmetric errors cannot cancel):
+/// s = Σ r_i·y_i. The analytic gradient comes from backward(y, r); the numeric one from
+/// (s(x + eps·e_k) - s(x - eps·e_k)) / 2eps for every input element k. Use T = double.
 #include <cmath>
 #include <functional>
 #include <sstream>
@@ -19,7 +20,7 @@ struct GradCheckResult {
   bool ok = true;
   double max_abs_error = 0;
   double max_rel_error = 0;
-  std::string worst;  // "input 1 element 7: analytic 0.12 numeric 0.13"
+  std::string worst;  ///< "input 1 element 7: analytic 0.12 numeric 0.13"
 };
 
 struct GradCheckInput {

@@ -1,6 +1,7 @@
 #pragma once
-// Logging and progress for long runs. Library code logs through spdlog; init_logging() points the
-// default logger at stderr so a program's stdout carries only its results (the final JSON line).
+/// \file
+/// Logging and progress for long runs. Library code logs through spdlog; init_logging() points the
+/// default logger at stderr so a program's stdout carries only its results (the final JSON line).
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -9,23 +10,23 @@
 
 namespace reel {
 
-// stderr, colours on a terminal, "[time] [level] message". Level from REEL_LOG_LEVEL if set.
-// Safe to call more than once (and from several threads): later calls reuse the logger named
-// "reel" (one a program registered itself is kept, with its sinks) and make it the default again.
+/// stderr, colours on a terminal, "[time] [level] message". Level from REEL_LOG_LEVEL if set.
+/// Safe to call more than once (and from several threads): later calls reuse the logger named
+/// "reel" (one a program registered itself is kept, with its sinks) and make it the default again.
 void init_logging();
 
-// Named figures of a run, in the order given: {{"loss", 0.31}, {"acc", 0.9}}.
+/// Named figures of a run, in the order given: {{"loss", 0.31}, {"acc", 0.9}}.
 using Metrics = std::vector<std::pair<std::string, double>>;
 
-// Progress of one epoch with any named metrics. On a terminal: one line rewritten in place (at
-// most a few times a second) with percentage, metrics, rate and ETA. Not on a terminal (CI logs,
-// nohup): an spdlog line every `interval` seconds (REEL_PROGRESS_SECONDS, default 10). finish()
-// logs the epoch's line, with the run's ETA.
+/// Progress of one epoch with any named metrics. On a terminal: one line rewritten in place (at
+/// most a few times a second) with percentage, metrics, rate and ETA. Not on a terminal (CI logs,
+/// nohup): an spdlog line every `interval` seconds (REEL_PROGRESS_SECONDS, default 10). finish()
+/// logs the epoch's line, with the run's ETA.
 class Progress {
  public:
   Progress(std::string what, int64_t total_items, int epoch, int epochs);
   void update(int64_t items_done, const Metrics& metrics = {});
-  // Logs the epoch line; returns elapsed seconds.
+  /// Logs the epoch line; returns elapsed seconds.
   double finish(const Metrics& metrics = {}, const std::string& extra = "");
   double items_per_second() const;
   double elapsed() const;
@@ -41,6 +42,6 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
-std::string format_duration(double seconds);  // "1m05s"
+std::string format_duration(double seconds);  ///< "1m05s"
 
 }  // namespace reel

@@ -1,7 +1,8 @@
 #pragma once
-// Parameters: named leaves that outlive every tape. A ParameterStore owns each parameter's value and
-// gradient; a tape that uses a parameter reads the value in place and accumulates into the gradient
-// in place, so gradients sum over every use (every timestep) and every backward until zero_grad().
+/// \file
+/// Parameters: named leaves that outlive every tape. A ParameterStore owns each parameter's value and
+/// gradient; a tape that uses a parameter reads the value in place and accumulates into the gradient
+/// in place, so gradients sum over every use (every timestep) and every backward until zero_grad().
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -14,7 +15,7 @@ namespace reel {
 
 template <class T>
 struct Parameter {
-  std::string name;  // hierarchical, e.g. "rnn.W_hh": the checkpoint key
+  std::string name;  ///< hierarchical, e.g. "rnn.W_hh": the checkpoint key
   Shape shape;
   std::vector<T> value;
   std::vector<T> grad;
@@ -44,7 +45,7 @@ class ParameterStore {
     if (Parameter<T>* p = find(name)) return *p;
     throw UsageError("ParameterStore: no parameter named '" + name + "'");
   }
-  // In creation order: stable, so optimizers and checkpoints see the same sequence every run.
+  /// In creation order: stable, so optimizers and checkpoints see the same sequence every run.
   std::vector<Parameter<T>*> all() const {
     std::vector<Parameter<T>*> out;
     out.reserve(params_.size());

@@ -1,7 +1,8 @@
 #pragma once
-// An explicit, seeded random generator: no global RNG state anywhere in reel. xoshiro256** for
-// uniforms, Box–Muller for normals: the same seed gives the same numbers on every platform, and the
-// whole state (4 words + a cached normal) can be saved in a checkpoint and restored.
+/// \file
+/// An explicit, seeded random generator: no global RNG state anywhere in reel. xoshiro256** for
+/// uniforms, Box–Muller for normals: the same seed gives the same numbers on every platform, and the
+/// whole state (4 words + a cached normal) can be saved in a checkpoint and restored.
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -32,8 +33,8 @@ class Rng {
     s_[3] = rotl(s_[3], 45);
     return result;
   }
-  double uniform() { return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0); }  // [0,1)
-  // Uniform integer in [0, n), without modulo bias.
+  double uniform() { return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0); }  ///< [0,1)
+  /// Uniform integer in [0, n), without modulo bias.
   uint64_t below(uint64_t n) {
     const uint64_t limit = ~uint64_t{0} - (~uint64_t{0} % n);
     uint64_t x;
@@ -54,13 +55,13 @@ class Rng {
     has_spare_ = true;
     return r * std::cos(kTwoPi * u2);
   }
-  // Fisher–Yates with this generator.
+  /// Fisher–Yates with this generator.
   template <class V>
   void shuffle(V& v) {
     for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
   }
 
-  // Full state, for checkpoints: 4 words, the spare normal's bits, and whether it is set.
+  /// Full state, for checkpoints: 4 words, the spare normal's bits, and whether it is set.
   std::array<uint64_t, 6> state() const {
     uint64_t bits;
     static_assert(sizeof(bits) == sizeof(spare_));

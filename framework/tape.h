@@ -1,19 +1,20 @@
 #pragma once
-// The tape: reel's reverse-mode autodiff core.
-//
-//  * Every value lives in a Node owned by the tape; its storage comes from an arena the tape
-//    reuses from one iteration to the next (clear() keeps capacity), so a steady-state iteration
-//    makes no heap allocation per op.
-//  * A Var is a small handle {tape, node id, generation}. A handle from before clear() is stale
-//    and throws when used.
-//  * Every op appends one Record (inputs, output, a plain function pointer for its backward,
-//    a few integers of payload). backward(loss) seeds dloss/dloss = 1 and walks the records from
-//    last to first; each backward accumulates (+=) into its inputs' gradients.
-//  * Parameters are leaves whose value and gradient live in a ParameterStore: the tape reads and
-//    accumulates in place, so a weight used at T timesteps gets the sum of T contributions, and
-//    gradients keep accumulating across backward calls until ParameterStore::zero_grad().
-//  * With grad mode off (NoGradGuard, inference) ops compute values but record nothing.
-//  * The tape knows the timestep each node was made in (set_step), which the DOT export uses.
+/// \file
+/// The tape: reel's reverse-mode autodiff core.
+///
+///  * Every value lives in a Node owned by the tape; its storage comes from an arena the tape
+///    reuses from one iteration to the next (clear() keeps capacity), so a steady-state iteration
+///    makes no heap allocation per op.
+///  * A Var is a small handle {tape, node id, generation}. A handle from before clear() is stale
+///    and throws when used.
+///  * Every op appends one Record (inputs, output, a plain function pointer for its backward,
+///    a few integers of payload). backward(loss) seeds dloss/dloss = 1 and walks the records from
+///    last to first; each backward accumulates (+=) into its inputs' gradients.
+///  * Parameters are leaves whose value and gradient live in a ParameterStore: the tape reads and
+///    accumulates in place, so a weight used at T timesteps gets the sum of T contributions, and
+///    gradients keep accumulating across backward calls until ParameterStore::zero_grad().
+///  * With grad mode off (NoGradGuard, inference) ops compute values but record nothing.
+///  * The tape knows the timestep each node was made in (set_step), which the DOT export uses.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -30,7 +31,7 @@ enum class OpKind : uint8_t {
   Input, Param, MatMul, Add, Sub, Mul, BiasAdd, Scale, Tanh, Relu, Sigmoid, Sum, Mean,
   LogSoftmax, CrossEntropy, MSE, SelectTime, SliceRows, GatherRows, Stack, Concat, Embedding,
   Detach, ConcatRows, Reshape, TimeMajor, SliceCols,
-  Custom,  // an op of a user's own (docs/guide.md, tests/test_guide_custom_op.cpp)
+  Custom,  ///< an op of a user's own (docs/guide.md, tests/test_guide_custom_op.cpp)
   kCount
 };
 constexpr int kNumOpKinds = static_cast<int>(OpKind::kCount);
@@ -42,17 +43,17 @@ class Tape;
 template <class T>
 struct Node {
   T* value = nullptr;
-  T* grad = nullptr;  // null until a gradient flows in (params: their store's grad)
+  T* grad = nullptr;  ///< null until a gradient flows in (params: their store's grad)
   Shape shape;
   OpKind kind = OpKind::Input;
   bool requires_grad = false;
   bool is_param = false;
-  bool retain_grad = false;  // keep the gradient after backward (retain_grad())
-  int32_t step = -1;  // timestep the node was made in, -1 outside any
-  const char* role = nullptr;  // optional static tag for graph export: "x", "h", "y", "loss"...
-  int32_t alias_of = -1;       // views: the node whose value (and gradient) this one aliases
-  int64_t alias_offset = 0;    //   at this element offset
-  T* value_t = nullptr;        // parameters, during backward: the value transposed (a cache)
+  bool retain_grad = false;  ///< keep the gradient after backward (retain_grad())
+  int32_t step = -1;  ///< timestep the node was made in, -1 outside any
+  const char* role = nullptr;  ///< optional static tag for graph export: "x", "h", "y", "loss"...
+  int32_t alias_of = -1;       ///< views: the node whose value (and gradient) this one aliases
+  int64_t alias_offset = 0;    ///<   at this element offset
+  T* value_t = nullptr;        ///< parameters, during backward: the value transposed (a cache)
 };
 
 template <class T>
@@ -62,10 +63,10 @@ struct Record {
   OpKind kind = OpKind::Input;
   int32_t out = -1;
   int32_t n_in = 0;
-  const int32_t* in = nullptr;  // n_in input node ids, stored in the tape's index arena
-  std::array<int64_t, 3> aux{};  // op payload: flags, sizes, offsets
-  const void* extra = nullptr;   // op payload in tape storage: targets, ids, saved values
-  size_t saved_bytes = 0;        // bytes this record keeps alive for backward
+  const int32_t* in = nullptr;  ///< n_in input node ids, stored in the tape's index arena
+  std::array<int64_t, 3> aux{};  ///< op payload: flags, sizes, offsets
+  const void* extra = nullptr;   ///< op payload in tape storage: targets, ids, saved values
+  size_t saved_bytes = 0;        ///< bytes this record keeps alive for backward
 };
 
 template <class T>
@@ -78,11 +79,11 @@ class Var {
   Tape<T>& tape() const;
   int32_t id() const { return id_; }
   uint32_t generation() const { return gen_; }
-  Shape shape() const;  // by value: a later op may grow the tape's node storage
+  Shape shape() const;  ///< by value: a later op may grow the tape's node storage
   int64_t size() const { return shape().size(); }
-  T* data() const;               // the value, row-major
-  T item() const;                // the value of a one-element Var
-  const T* grad() const;         // null if no gradient reached this node
+  T* data() const;               ///< the value, row-major
+  T item() const;                ///< the value of a one-element Var
+  const T* grad() const;         ///< null if no gradient reached this node
   bool requires_grad() const;
   std::vector<T> to_vector() const;
 
@@ -97,12 +98,12 @@ struct TapeStats {
   size_t nodes = 0;
   std::array<size_t, kNumOpKinds> records_by_kind{};
   std::array<size_t, kNumOpKinds> saved_bytes_by_kind{};
-  size_t saved_bytes = 0;     // bytes the records keep alive for backward
-  size_t value_bytes = 0;     // all values in the arena now
-  size_t grad_bytes = 0;      // gradient storage in use now
-  size_t peak_bytes = 0;      // high-water mark of values + gradients since clear()
-  size_t cache_bytes = 0;     // transposed weights cached by the last backward (d x d per weight)
-  size_t capacity_bytes = 0;  // what the arenas hold from the heap
+  size_t saved_bytes = 0;     ///< bytes the records keep alive for backward
+  size_t value_bytes = 0;     ///< all values in the arena now
+  size_t grad_bytes = 0;      ///< gradient storage in use now
+  size_t peak_bytes = 0;      ///< high-water mark of values + gradients since clear()
+  size_t cache_bytes = 0;     ///< transposed weights cached by the last backward (d x d per weight)
+  size_t capacity_bytes = 0;  ///< what the arenas hold from the heap
 };
 
 template <class T>
@@ -116,7 +117,7 @@ class Tape {
   Var<T> input(const T* data, const Shape& shape, bool requires_grad = false);
   Var<T> input(const std::vector<T>& data, const Shape& shape, bool requires_grad = false);
   Var<T> zeros(const Shape& shape, bool requires_grad = false);
-  Var<T> param(Parameter<T>& p);  // the same node for every use within one recording
+  Var<T> param(Parameter<T>& p);  ///< the same node for every use within one recording
 
   // ---- backward
   // loss must hold one element; dloss/dloss = 1.
@@ -126,7 +127,7 @@ class Tape {
   // gradients accumulate (+=) into every leaf, input leaves and parameters alike. clear() starts a
   // new recording.
   void backward(const Var<T>& loss, bool retain_graph = false);
-  // Any root, with its output gradient given (root.size() values).
+  /// Any root, with its output gradient given (root.size() values).
   void backward(const Var<T>& root, const T* seed, bool retain_graph = false);
 
   // ---- which gradients outlive backward
@@ -140,21 +141,21 @@ class Tape {
     for (int32_t id = v.id(); id >= 0; id = nodes_[static_cast<size_t>(id)].alias_of)
       nodes_[static_cast<size_t>(id)].retain_grad = true;  // a view keeps its parent's buffer
   }
-  // Keep every node's gradient until clear() (for inspecting a graph's gradients, and for the
-  // exact byte accounting of framework/memory, whose model counts one buffer per node).
+  /// Keep every node's gradient until clear() (for inspecting a graph's gradients, and for the
+  /// exact byte accounting of framework/memory, whose model counts one buffer per node).
   void set_retain_grads(bool on) { retain_all_ = on; }
   bool retain_grads() const { return retain_all_; }
 
-  // Drops every node and record, keeps the arenas' capacity. Outstanding Vars become stale.
+  /// Drops every node and record, keeps the arenas' capacity. Outstanding Vars become stale.
   void clear();
-  // clear() and give the arenas' memory back.
+  /// clear() and give the arenas' memory back.
   void release();
 
   // ---- grad mode
   bool grad_enabled() const { return grad_enabled_; }
   void set_grad_enabled(bool on) { grad_enabled_ = on; }
-  // Under no-grad, values still live until clear(): past this many bytes (default 1 GiB) the tape
-  // warns once (spdlog) that a loop of forwards is missing tape.clear().
+  /// Under no-grad, values still live until clear(): past this many bytes (default 1 GiB) the tape
+  /// warns once (spdlog) that a loop of forwards is missing tape.clear().
   void set_inference_warn_bytes(size_t bytes) { inference_warn_bytes_ = bytes; }
   bool warned_inference_growth() const { return growth_warned_; }
 
@@ -184,7 +185,7 @@ class Tape {
   // ---- timestep annotation (for graph export and anomaly reports)
   void set_step(int32_t t) { step_ = t; }
   int32_t step() const { return step_; }
-  // Tags a node with a static string (models mark inputs "x", hidden states "h", outputs "y").
+  /// Tags a node with a static string (models mark inputs "x", hidden states "h", outputs "y").
   void set_role(const Var<T>& v, const char* role) {
     check(v, "set_role");
     nodes_[static_cast<size_t>(v.id())].role = role;
@@ -196,43 +197,43 @@ class Tape {
   TapeStats stats() const;
   const std::vector<Record<T>>& records() const { return records_; }
   const Node<T>& node(int32_t id) const { return nodes_[static_cast<size_t>(id)]; }
-  const Parameter<T>* param_of(int32_t id) const;  // null unless node id is a parameter leaf
+  const Parameter<T>* param_of(int32_t id) const;  ///< null unless node id is a parameter leaf
 
   // ---- op-author API: used by the op implementations in framework/ops
-  void check(const Var<T>& v, const char* op) const;  // throws on stale/foreign/empty handles
+  void check(const Var<T>& v, const char* op) const;  ///< throws on stale/foreign/empty handles
   Var<T> make(const Shape& shape, OpKind kind, bool requires_grad);
-  // A node whose value aliases existing tape storage (values never change once computed):
-  // contiguous slices, reshapes and detach cost no copy.
+  /// A node whose value aliases existing tape storage (values never change once computed):
+  /// contiguous slices, reshapes and detach cost no copy.
   Var<T> make_view(const Shape& shape, OpKind kind, T* value);
-  // A node whose value is not kept: a fused forward computed it inside a later op's pass (see
-  // rnn_cell in framework/ops.h). It has a shape, records and a gradient like any node; Var::data()
-  // on it throws.
+  /// A node whose value is not kept: a fused forward computed it inside a later op's pass (see
+  /// rnn_cell in framework/ops.h). It has a shape, records and a gradient like any node; Var::data()
+  /// on it throws.
   Var<T> make_unmaterialized(const Shape& shape, OpKind kind);
-  // A view of node parent's value at offset whose gradient is also parent's gradient at offset:
-  // its backward then has nothing to do (contiguous row slices, reshapes).
+  /// A view of node parent's value at offset whose gradient is also parent's gradient at offset:
+  /// its backward then has nothing to do (contiguous row slices, reshapes).
   Var<T> make_alias(const Shape& shape, OpKind kind, int32_t parent, int64_t offset);
   Node<T>& node_mut(int32_t id) { return nodes_[static_cast<size_t>(id)]; }
   T* value(int32_t id) { return nodes_[static_cast<size_t>(id)].value; }
-  // The gradient buffer of node id, zero-filled on first use; null if the node needs no gradient.
+  /// The gradient buffer of node id, zero-filled on first use; null if the node needs no gradient.
   T* grad(int32_t id);
-  // Like grad(), but a new buffer is NOT zeroed: *fresh tells the caller to assign (=) every
-  // element instead of accumulating (+=). Saves a memset per op in backward.
+  /// Like grad(), but a new buffer is NOT zeroed: *fresh tells the caller to assign (=) every
+  /// element instead of accumulating (+=). Saves a memset per op in backward.
   T* grad_for_write(int32_t id, bool* fresh);
-  // A rank-2 parameter's value transposed, built once per backward pass and cached: products
-  // with a weight's transpose (dX = dY·Wᵀ, at every timestep) then run as plain NN GEMMs, which
-  // OpenBLAS runs 1.2-1.45x faster than NT at RNN shapes (32x256 by 256x256: 92 vs 75 GFLOP/s).
+  /// A rank-2 parameter's value transposed, built once per backward pass and cached: products
+  /// with a weight's transpose (dX = dY·Wᵀ, at every timestep) then run as plain NN GEMMs, which
+  /// OpenBLAS runs 1.2-1.45x faster than NT at RNN shapes (32x256 by 256x256: 92 vs 75 GFLOP/s).
   const T* transposed_param(int32_t id);
-  // Gradient pass-through without a copy: if to's gradient is still empty and from's buffer is
-  // dead after the running backward (not kept, not a parameter, not a view), to takes over
-  // from's buffer (same size) and from's gradient becomes null. For ops whose input gradient is
-  // the output's (add, bias_add) or an elementwise function of it computed in place (tanh).
-  // Never in set_retain_grads mode. Call only from the backward of the op that produced from.
+  /// Gradient pass-through without a copy: if to's gradient is still empty and from's buffer is
+  /// dead after the running backward (not kept, not a parameter, not a view), to takes over
+  /// from's buffer (same size) and from's gradient becomes null. For ops whose input gradient is
+  /// the output's (add, bias_add) or an elementwise function of it computed in place (tanh).
+  /// Never in set_retain_grads mode. Call only from the backward of the op that produced from.
   bool can_move_grad(int32_t from, int32_t to) const;
   bool move_grad(int32_t from, int32_t to);
-  T* scratch(size_t n) { return values_.alloc(n); }            // lives until clear()
-  int64_t* ints(size_t n) { return ints_.alloc(n); }           // lives until clear()
-  int32_t* node_ids(size_t n) { return index_.alloc(n); }      // lives until clear(); record_n keeps it
-  // Records an op if grad mode is on and any input needs a gradient.
+  T* scratch(size_t n) { return values_.alloc(n); }            ///< lives until clear()
+  int64_t* ints(size_t n) { return ints_.alloc(n); }           ///< lives until clear()
+  int32_t* node_ids(size_t n) { return index_.alloc(n); }      ///< lives until clear(); record_n keeps it
+  /// Records an op if grad mode is on and any input needs a gradient.
   Record<T>* record(OpKind kind, typename Record<T>::Backward bw, const Var<T>& out,
                     std::initializer_list<int32_t> inputs, size_t saved_bytes);
   Record<T>* record_n(OpKind kind, typename Record<T>::Backward bw, const Var<T>& out,
@@ -245,7 +246,7 @@ class Tape {
   std::vector<std::pair<const Parameter<T>*, int32_t>> param_nodes_;
   Arena<T> values_;
   Arena<T> grads_;
-  Arena<T> cache_;  // transposed parameters, rebuilt by every backward
+  Arena<T> cache_;  ///< transposed parameters, rebuilt by every backward
   Arena<int64_t> ints_;
   Arena<int32_t> index_;
   struct FreeList {
@@ -257,7 +258,7 @@ class Tape {
   void warn_inference_growth();
   T* alloc_grad(size_t n);
   void recycle_grad(Node<T>& n);
-  std::vector<FreeList> free_grads_;  // recycled gradient buffers by size; capacity kept
+  std::vector<FreeList> free_grads_;  ///< recycled gradient buffers by size; capacity kept
   uint32_t gen_ = 1;
   int32_t step_ = -1;
   bool grad_enabled_ = true;
@@ -265,17 +266,17 @@ class Tape {
   bool fusion_ = true;
   bool store_grads_ = true;
   size_t peak_bytes_ = 0;
-  bool consumed_ = false;  // backpropagated without retain_graph: a second backward throws
+  bool consumed_ = false;  ///< backpropagated without retain_graph: a second backward throws
   bool growth_warned_ = false;
   size_t inference_warn_bytes_ = size_t{1} << 30;
   GradReadyFn ready_fn_ = nullptr;
   void* ready_ctx_ = nullptr;
-  // (first-use record index, parameter) for the hook, latest first use first; capacity kept.
+  /// (first-use record index, parameter) for the hook, latest first use first; capacity kept.
   std::vector<std::pair<int64_t, const Parameter<T>*>> ready_order_;
-  std::vector<int32_t> ready_slot_;  // node id -> index in param_nodes_, or -1
+  std::vector<int32_t> ready_slot_;  ///< node id -> index in param_nodes_, or -1
 };
 
-// Turns recording off for its lifetime (inference mode): ops compute, nothing is recorded.
+/// Turns recording off for its lifetime (inference mode): ops compute, nothing is recorded.
 template <class T>
 class NoGradGuard {
  public:
@@ -289,7 +290,7 @@ class NoGradGuard {
   bool prev_;
 };
 
-// Sets the tape's current timestep for its lifetime.
+/// Sets the tape's current timestep for its lifetime.
 template <class T>
 class StepScope {
  public:

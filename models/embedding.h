@@ -7,7 +7,7 @@
 
 namespace reel {
 
-// Embedding table (vocab, dim), initialised like torch.nn.Embedding: N(0, 1).
+/// Embedding table (vocab, dim), initialised like torch.nn.Embedding: N(0, 1).
 template <class T>
 class Embedding {
  public:
@@ -15,7 +15,7 @@ class Embedding {
       : weight(store.add(prefix + ".weight", Shape{vocab, dim})) {
     for (T& v : weight.value) v = static_cast<T>(rng.normal());
   }
-  // ids of shape (N) or (B, T) -> (N, dim) or (B, T, dim)
+  /// ids of shape (N) or (B, T) -> (N, dim) or (B, T, dim)
   Var<T> forward(Tape<T>& tape, const std::vector<int64_t>& ids, const Shape& ids_shape) const {
     return embedding(tape.param(weight), ids, ids_shape);
   }

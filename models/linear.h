@@ -1,6 +1,7 @@
 #pragma once
-// Linear layer y = x·W + b, W stored (in, out). Initialised like torch.nn.Linear:
-// W, b ~ U(-1/sqrt(in), 1/sqrt(in)).
+/// \file
+/// Linear layer y = x·W + b, W stored (in, out). Initialised like torch.nn.Linear:
+/// W, b ~ U(-1/sqrt(in), 1/sqrt(in)).
 #include <cmath>
 #include <string>
 
@@ -18,7 +19,7 @@ class Linear {
     for (T& v : W.value) v = static_cast<T>((2 * rng.uniform() - 1) * bound);
     for (T& v : b.value) v = static_cast<T>((2 * rng.uniform() - 1) * bound);
   }
-  // x (..., in) -> (..., out)
+  /// x (..., in) -> (..., out)
   Var<T> forward(Tape<T>& tape, const Var<T>& x) const {
     return bias_add(matmul(x, tape.param(W)), tape.param(b));
   }

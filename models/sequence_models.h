@@ -1,13 +1,14 @@
 #pragma once
-// Sequence models: an (optional) embedding, a SequenceRunner (any cell, layers, directions) and a
-// linear head.
-//
-//   SequenceClassifier (many-to-one):   the top layer's final h (both directions) -> Linear -> logits (batch, classes)
-//   SequenceTagger     (many-to-many):  every step's top-layer output -> Linear -> logits per real token
-//
-// Parameters are registered in a ParameterStore under "embed.weight", the runner's names ("rnn.W_xh",
-// "rnn.W_hh", "rnn.b_h" for one layer and direction; "rnn.l1_reverse.W_hh" ...), "head.W", "head.b"
-// — the names checkpoints use.
+/// \file
+/// Sequence models: an (optional) embedding, a SequenceRunner (any cell, layers, directions) and a
+/// linear head.
+///
+///   SequenceClassifier (many-to-one):   the top layer's final h (both directions) -> Linear -> logits (batch, classes)
+///   SequenceTagger     (many-to-many):  every step's top-layer output -> Linear -> logits per real token
+///
+/// Parameters are registered in a ParameterStore under "embed.weight", the runner's names ("rnn.W_xh",
+/// "rnn.W_hh", "rnn.b_h" for one layer and direction; "rnn.l1_reverse.W_hh" ...), "head.W", "head.b"
+/// — the names checkpoints use.
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,20 +21,20 @@
 namespace reel {
 
 struct SequenceModelConfig {
-  std::string kind = "classifier";  // "classifier" | "tagger"
-  int64_t input_dim = 0;            // dense features per step (0 when the input is token ids)
-  int64_t vocab_size = 0;           // > 0: token ids through an embedding of embed_dim
+  std::string kind = "classifier";  ///< "classifier" | "tagger"
+  int64_t input_dim = 0;            ///< dense features per step (0 when the input is token ids)
+  int64_t vocab_size = 0;           ///< > 0: token ids through an embedding of embed_dim
   int64_t embed_dim = 0;
   int64_t hidden_dim = 128;
   int64_t num_classes = 2;
-  std::string activation = "tanh";  // the vanilla cell's
-  std::string cell = "rnn";         // a registered cell: rnn | lstm | gru | a user's
+  std::string activation = "tanh";  ///< the vanilla cell's
+  std::string cell = "rnn";         ///< a registered cell: rnn | lstm | gru | a user's
   int64_t num_layers = 1;
   bool bidirectional = false;
 
-  RunnerConfig runner() const;  // the runner this configuration builds
+  RunnerConfig runner() const;  ///< the runner this configuration builds
 
-  void validate() const;  // throws UsageError naming the bad field
+  void validate() const;  ///< throws UsageError naming the bad field
 };
 
 template <class T>
@@ -56,26 +57,26 @@ template <class T>
 class SequenceClassifier : public SequenceModel<T> {
  public:
   SequenceClassifier(ParameterStore<T>& store, SequenceModelConfig config, Rng& rng);
-  // Logits (batch, classes), rows in the batch's original order.
+  /// Logits (batch, classes), rows in the batch's original order.
   Var<T> logits(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode mode = BatchMode::Packed) const;
-  // Mean cross-entropy over the batch.
+  /// Mean cross-entropy over the batch.
   Var<T> loss(Tape<T>& tape, const Var<T>& logits, const std::vector<int64_t>& labels) const;
 };
 
 template <class T>
 struct TaggerOutput {
-  Var<T> logits;               // (rows, classes)
-  std::vector<int64_t> rows;   // for each logits row, its position b*max_len + t in the padded batch
-  std::vector<T> mask;         // for each logits row: 1 for a real token, 0 for padding
+  Var<T> logits;               ///< (rows, classes)
+  std::vector<int64_t> rows;   ///< for each logits row, its position b*max_len + t in the padded batch
+  std::vector<T> mask;         ///< for each logits row: 1 for a real token, 0 for padding
 
-  // The logits as (batch, max_len, classes) in the batch's original order, 0 at padding: what
-  // PyTorch users read from pad_packed_sequence(batch_first=True) after their head.
+  /// The logits as (batch, max_len, classes) in the batch's original order, 0 at padding: what
+  /// PyTorch users read from pad_packed_sequence(batch_first=True) after their head.
   std::vector<T> by_position(const SequenceBatch<T>& batch) const;
-  // Real tokens whose argmax is the tag (tags: (batch, max_len), as SequenceBatch::tags).
+  /// Real tokens whose argmax is the tag (tags: (batch, max_len), as SequenceBatch::tags).
   int64_t correct(const std::vector<int64_t>& tags) const;
 };
 
-// Rows of (batch, classes) logits whose argmax is the label.
+/// Rows of (batch, classes) logits whose argmax is the label.
 template <class T>
 int64_t correct_labels(const Var<T>& logits, const std::vector<int64_t>& labels);
 
@@ -84,7 +85,7 @@ class SequenceTagger : public SequenceModel<T> {
  public:
   SequenceTagger(ParameterStore<T>& store, SequenceModelConfig config, Rng& rng);
   TaggerOutput<T> forward(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode mode = BatchMode::Packed) const;
-  // Mean cross-entropy over real tokens; tags is (batch, max_len) padded like the batch.
+  /// Mean cross-entropy over real tokens; tags is (batch, max_len) padded like the batch.
   Var<T> loss(Tape<T>& tape, const TaggerOutput<T>& out, const std::vector<int64_t>& tags) const;
 };
 

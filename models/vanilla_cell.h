@@ -1,14 +1,15 @@
 #pragma once
-// The vanilla (Elman) cell of the reference:
-//
-//   h_t = act(x_t·W_xh + h_{t-1}·W_hh + b_h)      act = tanh | relu
-//
-// project() is x·W_xh; the step adds h·W_hh and b_h. With the tape's fusion on, a step runs as one
-// pass (rnn_cell in framework/ops.h) recorded as its four ops; in a dense unroll below batch 64 the
-// projection's backward also accumulates W_hh's gradient over every step in one GEMM
-// (detail::rnn_projection). Initialisation as the reference: W ~ N(0,1)·sqrt(2/(fan_in+fan_out)),
-// b_h = 0, drawn W_xh then W_hh. PyTorch's weight_ih/weight_hh are W_xh/W_hh transposed, and its
-// two biases sum into b_h.
+/// \file
+/// The vanilla (Elman) cell of the reference:
+///
+///   h_t = act(x_t·W_xh + h_{t-1}·W_hh + b_h)      act = tanh | relu
+///
+/// project() is x·W_xh; the step adds h·W_hh and b_h. With the tape's fusion on, a step runs as one
+/// pass (rnn_cell in framework/ops.h) recorded as its four ops; in a dense unroll below batch 64 the
+/// projection's backward also accumulates W_hh's gradient over every step in one GEMM
+/// (detail::rnn_projection). Initialisation as the reference: W ~ N(0,1)·sqrt(2/(fan_in+fan_out)),
+/// b_h = 0, drawn W_xh then W_hh. PyTorch's weight_ih/weight_hh are W_xh/W_hh transposed, and its
+/// two biases sum into b_h.
 #include <string>
 
 #include "models/cell.h"
@@ -16,7 +17,7 @@
 namespace reel {
 
 enum class Activation { Tanh, Relu };
-// "tanh" or "relu"; anything else throws UsageError naming it.
+/// "tanh" or "relu"; anything else throws UsageError naming it.
 Activation parse_activation(const std::string& name);
 const char* activation_name(Activation a);
 
@@ -30,9 +31,9 @@ class VanillaCell : public Cell<T> {
   Var<T> project(Tape<T>& tape, const Var<T>& X) const override;
   CellState<T> step(Tape<T>& tape, const Var<T>& xp_t, const CellState<T>& prev, UnrollContext<T>* ctx) const override;
   Var<T> begin_unroll(Tape<T>& tape, const Var<T>& Xt, const CellState<T>& s0, UnrollContext<T>& ctx) const override;
-  size_t step_scratch(int64_t rows) const override;  // the fused step's z: rows x hidden
+  size_t step_scratch(int64_t rows) const override;  ///< the fused step's z: rows x hidden
 
-  // The step op by op (matmul, add, bias_add, act), every value kept: m = h·W_hh, z = a + m + b_h.
+  /// The step op by op (matmul, add, bias_add, act), every value kept: m = h·W_hh, z = a + m + b_h.
   struct Parts {
     Var<T> m, z, h;
   };
