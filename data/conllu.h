@@ -19,11 +19,14 @@
 
 namespace reel {
 
+/// One sentence of a CoNLL-U file: its syntactic words and their UPOS tags.
 struct Sentence {
   std::vector<std::string> words;  ///< FORM column
   std::vector<std::string> upos;   ///< UPOS column, same length as words
 };
 
+/// Reads every sentence of a CoNLL-U file (plain or .gz) by the rules above; throws DataError
+/// naming the file and line on anything malformed.
 std::vector<Sentence> read_conllu(const std::string& path);
 
 /// The 17 Universal POS tags in the UD documentation's alphabetical order:

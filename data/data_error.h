@@ -2,7 +2,9 @@
 /// \file
 /// Errors from reading data files. Every message names the file, the line number for text formats,
 /// and what was expected versus what was found, e.g.
+/// \code{.unparsed}
 ///   "data/en_ewt-ud-dev.conllu:42: expected 10 tab-separated fields, got 9".
+/// \endcode
 #include <cstdint>
 #include <stdexcept>
 #include <string>

@@ -3,7 +3,7 @@
 /// IDX files (the MNIST / Fashion-MNIST format), plain or gzip-compressed, and the Fashion-MNIST
 /// loader built on them.
 ///
-/// IDX layout: magic bytes 0x00 0x00 <type> <ndim>, then ndim big-endian uint32 dimensions, then
+/// IDX layout: magic bytes `0x00 0x00 <type> <ndim>`, then ndim big-endian uint32 dimensions, then
 /// the elements in row-major order. Only type 0x08 (unsigned byte) is supported: it is the type of
 /// every MNIST-family file.
 #include <cstdint>
@@ -14,8 +14,9 @@
 
 namespace reel {
 
+/// The contents of an IDX file: its dimensions and its bytes.
 struct IdxArray {
-  std::vector<int64_t> dims;
+  std::vector<int64_t> dims;  ///< the dimensions, outermost first (dims[0]: items)
   std::vector<uint8_t> data;  ///< product(dims) bytes, row-major
 };
 
@@ -27,8 +28,12 @@ IdxArray read_idx(const std::string& path, int64_t max_items = -1);
 /// Reads and validates only the header of an IDX file: its dimensions.
 std::vector<int64_t> read_idx_dims(const std::string& path);
 
+/// Labelled greyscale images (Fashion-MNIST: 28 x 28, 10 classes).
 struct ImageDataset {
+  /// Images, and each image's rows and columns of pixels.
+  ///@{
   int64_t n = 0, rows = 0, cols = 0;
+  ///@}
   std::vector<float> pixels;    ///< (n, rows, cols), scaled from 0..255 to [0,1]
   std::vector<int64_t> labels;  ///< (n), class ids in [0, 10)
 };

@@ -19,15 +19,20 @@ namespace reel {
 /// The packed row order of a batch: info (PyTorch's sorted/unsorted indices, batch sizes) and, for
 /// every packed row k, its position rows[k] = b * max_len + t in the padded batch.
 struct PackedLayout {
-  PackInfo info;
-  std::vector<int64_t> rows;
+  PackInfo info;  ///< sorted and unsorted indices, batch sizes
+  std::vector<int64_t> rows;  ///< for packed row k, its position b * max_len + t in the padded batch
 };
 /// The one place the packed order is computed. Throws UsageError on lengths outside [1, max_len].
 PackedLayout packed_layout(const std::vector<int64_t>& lengths, int64_t max_len);
 
+/// A padded batch of variable-length sequences with their targets and its packed layout (see the
+/// file description).
 template <class T>
 struct SequenceBatch {
+  /// Sequences in the batch, and the longest one's steps (the padded time axis).
+  ///@{
   int64_t batch = 0, max_len = 0;
+  ///@}
   int64_t features = 0;            ///< > 0: dense input in values; 0: token ids in ids
   std::vector<T> values;           ///< (batch, max_len, features), 0 past each length
   std::vector<int64_t> ids;        ///< (batch, max_len), the pad id past each length
@@ -49,9 +54,10 @@ struct SequenceBatch {
   mutable int64_t packed_max_len_ = 0;
 };
 
-/// The batch's rows in packed order: (total, features) values or (total) ids.
+/// The batch's dense values in packed order: (total, features).
 template <class T>
 std::vector<T> pack(const SequenceBatch<T>& b);
+/// The batch's token ids in packed order: (total) ids.
 template <class T>
 std::vector<int64_t> pack_ids(const SequenceBatch<T>& b);
 /// Packed rows (total, width) back to (batch, max_len, width) in the batch's original order, padding

@@ -11,9 +11,11 @@
 
 namespace reel {
 
+/// A chunked bump allocator of T elements (see the file description). Not thread-safe.
 template <class T>
 class Arena {
  public:
+  /// An empty arena; blocks are block_elems elements, or larger for a larger request.
   explicit Arena(size_t block_elems = size_t{1} << 18) : block_elems_(block_elems) {}
 
   /// n elements, uninitialised.
@@ -56,11 +58,12 @@ class Arena {
     return false;
   }
 
-  size_t used_bytes() const { return used_ * sizeof(T); }
-  size_t capacity_bytes() const { return capacity_ * sizeof(T); }
+  size_t used_bytes() const { return used_ * sizeof(T); }  ///< bytes handed out since reset()
+  size_t capacity_bytes() const { return capacity_ * sizeof(T); }  ///< bytes of every block held
+  /// The most bytes in use at once since reset_peak()
   size_t peak_bytes() const { return peak_ * sizeof(T); }
-  void reset_peak() { peak_ = used_; }
-  size_t blocks() const { return blocks_.size(); }
+  void reset_peak() { peak_ = used_; }  ///< starts peak_bytes() again from the bytes in use now
+  size_t blocks() const { return blocks_.size(); }  ///< blocks held
 
  private:
   struct Free {

@@ -6,16 +6,19 @@
 
 namespace reel::blas {
 
-/// C(M,N) = alpha * op(A)(M,K) * op(B)(K,N) + beta * C, row-major; lda/ldb/ldc are row strides.
+/// C(M,N) = alpha * op(A)(M,K) * op(B)(K,N) + beta * C, row-major; lda/ldb/ldc are row strides,
+/// op(X) is X or, with trans_x, its transpose. In float and in double.
+///@{
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha,
           const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c,
           int64_t ldc);
+///@}
 
-/// The single place that sets how many threads BLAS uses.
+/// The single place that sets how many threads BLAS uses (n >= 1).
 void set_threads(int n);
-int threads();
+int threads();  ///< how many threads BLAS uses
 /// Flush denormals to zero (FTZ/DAZ) in the calling thread: gradients fading back through time
 /// otherwise hit the slow denormal path. Call in every thread that computes.
 void flush_denormals();

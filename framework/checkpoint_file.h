@@ -4,7 +4,9 @@
 ///
 /// Seal: a checkpoint file is a 512-byte user block followed by the HDF5 data (HDF5 itself skips
 /// the user block, so h5py and h5dump read the file as usual). The user block is text, NUL-padded:
+/// \code{.unparsed}
 ///   "reel-checkpoint-seal 1\nhdf5_bytes <N>\ncrc32 <8 lowercase hex digits>\n"
+/// \endcode
 /// where N is the byte count after the user block and crc32 its CRC-32 (zlib's, = Python's
 /// zlib.crc32). Opening verifies it before HDF5 parses a single byte, so truncated or damaged
 /// files are refused with a clear message (and HDF5 never parses corrupt metadata). A file that

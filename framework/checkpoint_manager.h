@@ -2,6 +2,7 @@
 /// \file
 /// The checkpoints of a training run, kept the way a run needs them:
 ///
+/// \code
 ///   CheckpointPolicy policy;                  // every epoch; keep the last 3; best by dev accuracy
 ///   policy.keep_last = 3;
 ///   policy.best_metric = "dev_accuracy";
@@ -12,10 +13,11 @@
 ///   st.metrics = {{"dev_accuracy", acc}};
 ///   ckpt.save(store, &adam, st, groups);        // latest, rotation, best; st.best_dev follows
 ///   ckpt.restore_best(store);                   // the best parameters seen, for the test set
+/// \endcode
 ///
-/// Files: `path` is the latest; with keep_last > 0 also <stem>.step<N>.h5 for the last keep_last
-/// saves (N = global step; older ones are deleted); the best by best_metric as <stem>.best.h5,
-/// where <stem> is path without ".h5". Every file is replaced atomically (temp file, fsync,
+/// Files: `path` is the latest; with keep_last > 0 also `<stem>.step<N>.h5` for the last keep_last
+/// saves (N = global step; older ones are deleted); the best by best_metric as `<stem>.best.h5`,
+/// where `<stem>` is path without ".h5". Every file is replaced atomically (temp file, fsync,
 /// rename); the rotation and best files are copies, never hard links, so damage to one file (or
 /// an edit in place) never reaches another. Construction removes temporary files left by killed saves. An empty path keeps
 /// nothing on disk but still tracks the best parameters in memory.
@@ -27,17 +29,23 @@
 
 namespace reel {
 
+/// When a CheckpointManager saves, what it keeps, and which save is the best.
 struct CheckpointPolicy {
   int64_t every_epochs = 1;     ///< due() at the end of every N-th epoch (0: not at epoch ends)
   int64_t every_steps = 0;      ///< due() also every N optimizer steps (0: off)
-  int keep_last = 0;            ///< rotation files <stem>.step<N>.h5 kept
+  int keep_last = 0;            ///< rotation files `<stem>.step<N>.h5` kept (0: none)
   std::string best_metric;      ///< the metric of TrainingState::metrics that picks the best ("": none)
-  bool higher_is_better = true;
+  bool higher_is_better = true;  ///< false for a metric to minimise (a loss)
 };
 
+/// The checkpoints of one run under a CheckpointPolicy (see the file description).
 class CheckpointManager {
  public:
+  /// Checkpoints at path with the default policy (every epoch, no best) keeping keep_last rotation
+  /// files. Removes temporary files that killed saves left beside path.
   explicit CheckpointManager(std::string path, int keep_last = 0);
+  /// Checkpoints at path under policy. Throws UsageError if keep_last, every_epochs or every_steps
+  /// is negative. Removes temporary files that killed saves left beside path.
   CheckpointManager(std::string path, CheckpointPolicy policy);
 
   /// Whether the policy asks for a checkpoint after optimizer step `step` (epoch_end: the step
@@ -66,11 +74,12 @@ class CheckpointManager {
   template <class T>
   bool restore_best(ParameterStore<T>& store) const;
 
-  const std::string& path() const { return path_; }
-  std::string best_path() const { return stem_ + ".best.h5"; }
+  const std::string& path() const { return path_; }  ///< the latest checkpoint's file ("": nothing on disk)
+  std::string best_path() const { return stem_ + ".best.h5"; }  ///< `<stem>.best.h5`
+  /// `<stem>.step<step>.h5`
   std::string step_path(int64_t step) const { return stem_ + ".step" + std::to_string(step) + ".h5"; }
   std::vector<std::string> kept() const;  ///< the step files on disk, oldest first
-  const CheckpointPolicy& policy() const { return policy_; }
+  const CheckpointPolicy& policy() const { return policy_; }  ///< the policy it was made with
 
  private:
   template <class T>

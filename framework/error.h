@@ -21,9 +21,10 @@ struct NumericError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Throws ShapeError `"op: what: (a) vs (b)"` with both shapes.
 [[noreturn]] void throw_shape(const std::string& op, const std::string& what, const Shape& a,
                               const Shape& b);
-/// Throws ShapeError "op: what: expected <want>, got <got>" unless want == got.
+/// Throws ShapeError `"op: what: expected <want>, got <got>"` unless want == got.
 void check_shape(const char* op, const char* what, const Shape& want, const Shape& got);
 
 }  // namespace reel

@@ -24,6 +24,7 @@
 
 namespace reel {
 
+/// What to_dot draws and how.
 struct DotOptions {
   std::string graph_name = "reel";  ///< the digraph's identifier
   std::string title;                ///< graph label drawn on top; empty: none
@@ -36,6 +37,7 @@ struct DotOptions {
 template <class T>
 std::string to_dot(const Tape<T>& tape, const DotOptions& options = {});
 
+/// Counts of the graph to_dot draws (the same node and edge set).
 struct GraphAnalysis {
   size_t nodes = 0;            ///< nodes drawn (inputs/outputs of records)
   size_t edges = 0;            ///< = Σ n_in over the records
@@ -45,6 +47,7 @@ struct GraphAnalysis {
   std::vector<size_t> edges_per_step;  ///< edges whose destination is in that timestep
 };
 
+/// Counts the tape's recorded graph as to_dot draws it.
 template <class T>
 GraphAnalysis analyze_graph(const Tape<T>& tape);
 

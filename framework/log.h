@@ -24,12 +24,16 @@ using Metrics = std::vector<std::pair<std::string, double>>;
 /// logs the epoch's line, with the run's ETA.
 class Progress {
  public:
+  /// Progress of epoch (1-based) of epochs over total_items items; what names the items in the rate
+  /// ("sentences" gives "sentences/s").
   Progress(std::string what, int64_t total_items, int epoch, int epochs);
+  /// Items done so far in this epoch; redraws or logs when due
   void update(int64_t items_done, const Metrics& metrics = {});
   /// Logs the epoch line; returns elapsed seconds.
   double finish(const Metrics& metrics = {}, const std::string& extra = "");
-  double items_per_second() const;
-  double elapsed() const;
+  double items_per_second() const;  ///< items done per second of elapsed()
+  double elapsed() const;  ///< seconds since construction
+  /// Seconds between log lines when not on a terminal
   void set_interval(double seconds) { interval_ = seconds; }
 
  private:

@@ -9,12 +9,16 @@
 
 namespace reel {
 
+/// A CSV file of named figures, one row per epoch (see the file description).
 class MetricsCsv {
  public:
-  /// Empty path: a no-op writer. append = true keeps existing rows (resume).
+  /// Empty path: a no-op writer. append = true keeps existing rows (resume). Throws UsageError if
+  /// the file cannot be opened.
   explicit MetricsCsv(const std::string& path, bool append = false);
+  /// Writes one row (the header first, from the first row's keys) and flushes it. Throws UsageError
+  /// if the keys differ from the first row's.
   void row(const std::vector<std::pair<std::string, double>>& values);
-  bool enabled() const { return out_.is_open(); }
+  bool enabled() const { return out_.is_open(); }  ///< whether rows go to a file (false for an empty path)
 
  private:
   std::string path_;

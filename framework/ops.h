@@ -12,7 +12,8 @@
 namespace reel {
 
 // ---- linear algebra (framework/ops/linalg.cpp)
-// y = op(a) · op(b). a may be rank 3 (B,T,K): read as (B*T,K), y is (B,T,N). b is rank 2.
+/// y = op(a) · op(b), op(x) = x or, with trans_x, its transpose. a may be rank 3 (B,T,K): read as
+/// (B*T,K), y is (B,T,N). b is rank 2.
 template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a = false, bool trans_b = false);
 
 // ---- elementwise (framework/ops/elementwise.cpp)
@@ -26,14 +27,14 @@ template <class T> Var<T> relu(const Var<T>& x);                       ///< y = 
 template <class T> Var<T> sigmoid(const Var<T>& x);                    ///< y = 1 / (1 + e^-x)
 
 // ---- fused (framework/ops/fused.cpp)
-// The Elman recurrence h = act(a + h_prev·W + b), act tanh or relu, computed in one pass (a + b
-// written into z_buffer, the GEMM accumulating into it, the activation reading it) and recorded as
-// the four ops matmul, add, bias_add, act. The matmul, add and bias_add nodes keep no value
-// (Var::data throws); z_buffer (B·d, reusable from step to step) defaults to fresh tape storage.
-// z = (a + b) + h_prev·W: rounding differs from the op-by-op (a + h_prev·W) + b by an ulp.
-// h_out, if given, is where h's value goes (B·d, e.g. a row block of all steps' states).
-// defer_weight_grad (internal, for VanillaRNN): the matmul's backward leaves dW to
-// detail::rnn_projection's (below); a cell with it set needs that projection.
+/// The Elman recurrence h = act(a + h_prev·W + b), act tanh or relu, computed in one pass (a + b
+/// written into z_buffer, the GEMM accumulating into it, the activation reading it) and recorded as
+/// the four ops matmul, add, bias_add, act. The matmul, add and bias_add nodes keep no value
+/// (Var::data throws); z_buffer (B·d, reusable from step to step) defaults to fresh tape storage.
+/// z = (a + b) + h_prev·W: rounding differs from the op-by-op (a + h_prev·W) + b by an ulp.
+/// h_out, if given, is where h's value goes (B·d, e.g. a row block of all steps' states).
+/// defer_weight_grad (internal, for VanillaRNN): the matmul's backward leaves dW to
+/// detail::rnn_projection's (below); a cell with it set needs that projection.
 template <class T>
 Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, OpKind act,
                 T* z_buffer = nullptr, T* h_out = nullptr, bool defer_weight_grad = false);
@@ -51,8 +52,10 @@ template <class T>
 std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
                                 T* gates_buffer = nullptr, T* h_out = nullptr, bool defer_weight_grad = false);
 /// One GRU step (PyTorch's r, z, n) in one pass, recorded as the composed ops in their order:
+/// \code{.unparsed}
 ///   mm = h_prev·W, m = mm + b; r = σ(xp_r + m_r); z = σ(xp_z + m_z); n = tanh(xp_n + r ⊙ m_n);
 ///   h = n + z ⊙ (h_prev - n)
+/// \endcode
 /// (matmul, bias_add, then per gate slice_cols(xp), slice_cols(m), add, act — the n gate's
 /// mul(r, m_n) before its add — then sub, mul, add). m = h_prev·W + b is written once into
 /// m_buffer (B·3d, reusable; default: fresh tape storage); only m_n, r, z, n, h_prev - n and h
@@ -80,6 +83,8 @@ template <class T> Var<T> log_softmax(const Var<T>& x);
 /// (B,T,C) read as (N,C); targets N ints in [0,C); mask empty (all rows) or N values in {0,1}.
 template <class T> Var<T> cross_entropy(const Var<T>& logits, const std::vector<int64_t>& targets,
                                         const std::vector<T>& mask = {});
+/// The same with targets (N ints) and mask (N values, or null: every row) from plain arrays; both
+/// are copied onto the tape.
 template <class T> Var<T> cross_entropy(const Var<T>& logits, const int64_t* targets, const T* mask);
 template <class T> Var<T> mse(const Var<T>& a, const Var<T>& b);  ///< y = mean((a - b)²)
 
@@ -100,8 +105,9 @@ template <class T> Var<T> embedding(const Var<T>& weight, const std::vector<int6
 template <class T> Var<T> detach(const Var<T>& x);  ///< same value, no gradient flows back
 
 // ---- operators
-template <class T> Var<T> operator+(const Var<T>& a, const Var<T>& b) { return add(a, b); }
-template <class T> Var<T> operator-(const Var<T>& a, const Var<T>& b) { return sub(a, b); }
+template <class T> Var<T> operator+(const Var<T>& a, const Var<T>& b) { return add(a, b); }  ///< add(a, b)
+template <class T> Var<T> operator-(const Var<T>& a, const Var<T>& b) { return sub(a, b); }  ///< sub(a, b)
+/// Mul(a, b): elementwise
 template <class T> Var<T> operator*(const Var<T>& a, const Var<T>& b) { return mul(a, b); }
 
 }  // namespace reel

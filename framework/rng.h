@@ -12,16 +12,21 @@
 
 namespace reel {
 
+/// A seeded xoshiro256** stream with Box–Muller normals (see the file description). Copyable:
+/// a copy continues the same stream independently.
 class Rng {
  public:
+  /// A stream seeded with seed.
   explicit Rng(uint64_t seed = 0) { reseed(seed); }
 
+  /// Restarts the stream from seed (the four words come from splitmix64 of the seed).
   void reseed(uint64_t seed) {
     uint64_t z = seed;
     for (auto& w : s_) w = splitmix(z);
     has_spare_ = false;
     spare_ = 0;
   }
+  /// The next 64 random bits.
   uint64_t next_u64() {
     const uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const uint64_t t = s_[1] << 17;
@@ -41,6 +46,7 @@ class Rng {
     do x = next_u64(); while (x >= limit);
     return x % n;
   }
+  /// A standard normal draw, N(0, 1); every other call returns the spare from the previous pair.
   double normal() {
     if (has_spare_) {
       has_spare_ = false;
@@ -68,6 +74,7 @@ class Rng {
     std::memcpy(&bits, &spare_, sizeof(bits));
     return {s_[0], s_[1], s_[2], s_[3], bits, has_spare_ ? 1u : 0u};
   }
+  /// Restores a state() exactly: the next draws are those that followed it.
   void set_state(const std::array<uint64_t, 6>& st) {
     for (int i = 0; i < 4; ++i) s_[static_cast<size_t>(i)] = st[static_cast<size_t>(i)];
     std::memcpy(&spare_, &st[4], sizeof(spare_));

@@ -16,13 +16,19 @@
 
 namespace reel::memory {
 
+/// One batch of the adding problem: inputs and targets.
 template <class T>
 struct AddingBatch {
+  /// Sequences in the batch, and steps of each.
+  ///@{
   int64_t batch = 0, steps = 0;
+  ///@}
   std::shared_ptr<std::vector<T>> x;  ///< (batch, steps, 2)
   std::vector<T> target;              ///< (batch, 1)
 };
 
+/// batch sequences of steps steps drawn from rng: a marked step in [0, steps/2) and one in
+/// [steps/2, steps). Throws UsageError unless batch >= 1 and steps >= 2.
 template <class T>
 AddingBatch<T> make_adding_batch(int64_t batch, int64_t steps, Rng& rng);
 
@@ -39,8 +45,8 @@ class AddingModel {
   /// The same loss through SequenceRunner::forward (one input GEMM over all steps).
   Var<T> stock_loss(Tape<T>& tape, const AddingBatch<T>& batch) const;
 
-  SequenceRunner<T> rnn;
-  Linear<T> head;
+  SequenceRunner<T> rnn;  ///< the recurrence, parameters under "rnn"
+  Linear<T> head;  ///< Linear(hidden, 1) on the last h, parameters under "head"
 };
 
 }  // namespace reel::memory

@@ -1,13 +1,17 @@
 #pragma once
 /// \file
-/// The cell seam: a recurrent cell is a set of named parameters plus one step,
+/// The cell seam. A recurrent cell is a set of named parameters plus one step,
 ///
+/// \code{.unparsed}
 ///   state_t = step(tape, x_t, state_{t-1})        state: h, or (h, c) for an LSTM
+/// \endcode
 ///
 /// split in two so that a sequence's input projection is one GEMM for every cell:
 ///
+/// \code{.unparsed}
 ///   P = project(X)                 every row of X (all timesteps, or a segment) · W_xh at once
 ///   state_t = step(tape, P_t, state_{t-1}, ctx)    the recurrence, recorded op by op on the tape
+/// \endcode
 ///
 /// The sequence runner (models/sequence_runner.h) unrolls any Cell over padded or packed batches,
 /// layers and directions; memory strategies and checkpoints reach every cell through it. A new cell
@@ -33,39 +37,49 @@ namespace reel {
 template <class T>
 class CellState {
  public:
-  static constexpr int kMaxParts = 4;
+  static constexpr int kMaxParts = 4;  ///< the most tensors a state holds
   CellState() = default;
+  /// A state of these parts, h first
   CellState(std::initializer_list<Var<T>> parts) {
     for (const Var<T>& v : parts) push_back(v);
   }
+  /// Appends a part; UsageError past kMaxParts
   void push_back(const Var<T>& v) {
     if (n_ == kMaxParts)
       throw UsageError("CellState: a state holds at most " + std::to_string(kMaxParts) + " tensors");
     parts_[n_++] = v;
   }
-  size_t size() const { return static_cast<size_t>(n_); }
-  bool empty() const { return n_ == 0; }
+  size_t size() const { return static_cast<size_t>(n_); }  ///< number of parts
+  bool empty() const { return n_ == 0; }  ///< whether it holds no part
+  /// Part i; UsageError if there is none
   const Var<T>& at(size_t i) const {
     if (i >= size())
       throw UsageError("CellState::at: part " + std::to_string(i) + " of a state of " + std::to_string(n_));
     return parts_[i];
   }
+  /// Part i, unchecked.
+  ///@{
   Var<T>& operator[](size_t i) { return parts_[i]; }
   const Var<T>& operator[](size_t i) const { return parts_[i]; }
+  ///@}
+  /// The parts, for range-for.
+  ///@{
   Var<T>* begin() { return parts_; }
   Var<T>* end() { return parts_ + n_; }
   const Var<T>* begin() const { return parts_; }
   const Var<T>* end() const { return parts_ + n_; }
+  ///@}
 
  private:
   Var<T> parts_[kMaxParts];
   int n_ = 0;
 };
 
+/// What a cell is built from: its registered type and sizes.
 struct CellConfig {
   std::string type = "rnn";  ///< the registry's name: "rnn", "lstm", "gru", or a user cell's
-  int64_t input_dim = 0;
-  int64_t hidden_dim = 0;
+  int64_t input_dim = 0;  ///< features of x_t (> 0)
+  int64_t hidden_dim = 0;  ///< size of h (> 0)
   std::string activation = "tanh";  ///< the vanilla cell's nonlinearity (tanh | relu); others ignore it
 };
 
@@ -79,10 +93,16 @@ struct UnrollContext {
   int64_t batch = 0;   ///< rows at the first step
   bool dense = true;   ///< every step has `batch` rows (padded); false: packed, rows shrink or grow
   int64_t t = 0;       ///< the step being recorded, 0-based within the unroll
+  /// Scratch in tape storage: [0] a step's reusable scratch (step_scratch), [1] the block of every
+  /// h_t when flag is set
   T* buffer[2] = {nullptr, nullptr};
+  /// Set by project_deferring_recurrent_grad: steps write h into state_block() and leave dW_hh to
+  /// the projection
   bool flag = false;
 };
 
+/// A recurrent cell: named parameters plus project() and step() (see the file description). Derive
+/// from it and register the class with REEL_REGISTER_CELL for a cell of your own.
 template <class T>
 class Cell {
  public:
@@ -90,9 +110,9 @@ class Cell {
   Cell(const Cell&) = delete;
   Cell& operator=(const Cell&) = delete;
 
-  const CellConfig& config() const { return config_; }
-  int64_t input_dim() const { return config_.input_dim; }
-  int64_t hidden_dim() const { return config_.hidden_dim; }
+  const CellConfig& config() const { return config_; }  ///< the configuration it was built from
+  int64_t input_dim() const { return config_.input_dim; }  ///< features of x_t
+  int64_t hidden_dim() const { return config_.hidden_dim; }  ///< size of h
   /// Tensors in the state (1: h; 2: h and c).
   virtual int state_size() const { return 1; }
   /// Columns of the input projection: G·hidden for G gate blocks.
@@ -134,8 +154,9 @@ class Cell {
   const std::vector<Parameter<T>*>& parameters() const { return params_; }
 
  protected:
+  /// For derived cells; throws UsageError unless input_dim and hidden_dim are > 0.
   explicit Cell(const CellConfig& config);
-  /// Registers <prefix>.<name> in the store.
+  /// Registers a parameter `<prefix>.<name>` in the store, remembers it in parameters(), and returns it.
   Parameter<T>& add_parameter(ParameterStore<T>& store, const std::string& prefix, const std::string& name,
                               const Shape& shape);
   /// PyTorch's RNN initialisation: every value ~ U(-1/sqrt(hidden), 1/sqrt(hidden)).
@@ -154,8 +175,8 @@ class Cell {
     return ctx && ctx->flag ? ctx->buffer[1] + ctx->t * rows * hidden_dim() : nullptr;
   }
 
-  CellConfig config_;
-  std::vector<Parameter<T>*> params_;
+  CellConfig config_;  ///< the configuration
+  std::vector<Parameter<T>*> params_;  ///< the parameters, in creation order (add_parameter appends)
 };
 
 }  // namespace reel

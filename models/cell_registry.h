@@ -4,8 +4,10 @@
 /// cells are "rnn" (vanilla, tanh or relu), "lstm" and "gru"; a cell of your own registers itself
 /// from its own file:
 ///
+/// \code
 ///   template <class T> class MinimalGRU : public Cell<T> { ... };   // constructor (store, config, rng, prefix)
 ///   REEL_REGISTER_CELL("mingru", MinimalGRU);
+/// \endcode
 ///
 /// and is then usable everywhere a cell name is: SequenceRunner, the sequence models, the memory
 /// strategies, checkpoints (a model is rebuilt from the name saved in the file).
@@ -17,6 +19,7 @@
 
 namespace reel {
 
+/// A function that builds a cell of one type: (store, config, rng, prefix), as make_cell takes them.
 template <class T>
 using CellFactory = std::unique_ptr<Cell<T>> (*)(ParameterStore<T>&, const CellConfig&, Rng&, const std::string& prefix);
 
@@ -24,7 +27,7 @@ using CellFactory = std::unique_ptr<Cell<T>> (*)(ParameterStore<T>&, const CellC
 void register_cell(const std::string& name, CellFactory<float> f32, CellFactory<double> f64);
 /// The registered names, sorted.
 std::vector<std::string> cell_types();
-bool has_cell(const std::string& name);
+bool has_cell(const std::string& name);  ///< whether a cell type of that name is registered
 /// Throws UsageError naming the unknown cell and the registered ones.
 void require_cell(const std::string& name);
 

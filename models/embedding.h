@@ -1,4 +1,6 @@
 #pragma once
+/// \file
+/// The embedding table that turns token ids into the vectors a sequence model reads.
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@ namespace reel {
 template <class T>
 class Embedding {
  public:
+  /// Registers `<prefix>.weight` (vocab, dim) in store, drawn from rng.
   Embedding(ParameterStore<T>& store, int64_t vocab, int64_t dim, Rng& rng, const std::string& prefix)
       : weight(store.add(prefix + ".weight", Shape{vocab, dim})) {
     for (T& v : weight.value) v = static_cast<T>(rng.normal());
@@ -20,7 +23,7 @@ class Embedding {
     return embedding(tape.param(weight), ids, ids_shape);
   }
 
-  Parameter<T>& weight;
+  Parameter<T>& weight;  ///< (vocab, dim): row i is token i's vector
 };
 
 }  // namespace reel

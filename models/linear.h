@@ -10,9 +10,11 @@
 
 namespace reel {
 
+/// A fully connected layer y = x·W + b (see the file description).
 template <class T>
 class Linear {
  public:
+  /// Registers `<prefix>.W` (in, out) and `<prefix>.b` (out) in store, drawn from rng.
   Linear(ParameterStore<T>& store, int64_t in, int64_t out, Rng& rng, const std::string& prefix)
       : W(store.add(prefix + ".W", Shape{in, out})), b(store.add(prefix + ".b", Shape{out})) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(in));
@@ -24,8 +26,8 @@ class Linear {
     return bias_add(matmul(x, tape.param(W)), tape.param(b));
   }
 
-  Parameter<T>& W;
-  Parameter<T>& b;
+  Parameter<T>& W;  ///< (in, out)
+  Parameter<T>& b;  ///< (out)
 };
 
 }  // namespace reel

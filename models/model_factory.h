@@ -4,8 +4,10 @@
 /// any number of layers, one or two directions, dense features or token ids through an embedding,
 /// with its parameters, vocabulary and training progress.
 ///
+/// \code
 ///   LoadedModel<float> m = load_model<float>("run/tagger.best.h5");
 ///   if (m.tagger) m.tagger->forward(tape, batch);
+/// \endcode
 ///
 /// The file's dtype must be T's (float32 -> float, float64 -> double): reel never converts precision.
 #include <memory>
@@ -18,14 +20,15 @@
 
 namespace reel {
 
+/// A model rebuilt from a checkpoint, with everything it needs (load_model).
 template <class T>
 struct LoadedModel {
-  SequenceModelConfig config;
-  std::unique_ptr<ParameterStore<T>> store;
+  SequenceModelConfig config;  ///< the model's configuration, from the file
+  std::unique_ptr<ParameterStore<T>> store;  ///< the model's parameters (the model refers to them)
   std::unique_ptr<SequenceClassifier<T>> classifier;  ///< set when config.kind == "classifier"
   std::unique_ptr<SequenceTagger<T>> tagger;          ///< set when config.kind == "tagger"
   std::optional<Vocab> vocab;                         ///< when the file holds one
-  TrainingState state;
+  TrainingState state;  ///< the file's training progress
   int64_t format_version = 0;                         ///< the file's
 
   SequenceModel<T>& model() const;  ///< the classifier or the tagger

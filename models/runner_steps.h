@@ -3,9 +3,11 @@
 /// A SequenceRunner as a memory::Recurrence: the stepwise form that gradient checkpointing and
 /// truncated BPTT run (framework/memory/), for any cell and any number of layers.
 ///
+/// \code{.unparsed}
 ///   state (rows, S): every layer's state tensors side by side, layer 0 first ([h | c] for an LSTM)
 ///   output (rows, hidden): the top layer's h
 ///   step: for each layer, x·W_xh (one GEMM per step and layer), then the cell's step
+/// \endcode
 ///
 /// A one-layer single-tensor cell carries h itself (no slicing, no copy). Bidirectional runners
 /// have no stepwise form (the reverse direction needs the sequence's end first): refused.
@@ -19,6 +21,8 @@ namespace reel {
 template <class T>
 class SequenceRunner;
 
+/// A unidirectional SequenceRunner one step at a time (see the file description); get it from
+/// SequenceRunner::stepwise().
 template <class T>
 class RunnerSteps : public memory::Recurrence<T> {
  public:

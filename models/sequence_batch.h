@@ -14,6 +14,7 @@
 
 namespace reel {
 
+/// How a model lays a batch out on the tape (see the file description).
 enum class BatchMode { Packed, Padded };
 BatchMode parse_batch_mode(const std::string& name);  ///< "packed" | "padded"
 

@@ -3,11 +3,13 @@
 /// The sequence runner: any registered cell unrolled over a batch of sequences, with layers and
 /// directions — what nn.RNN / nn.LSTM / nn.GRU(..., batch_first=True) compute, in reel's layout.
 ///
+/// \code{.unparsed}
 ///   SequenceRunner<float> rnn(store, {.cell = "lstm", .input_dim = 100, .hidden_dim = 128,
 ///                                     .num_layers = 2, .bidirectional = true}, rng);
 ///   auto out = rnn.forward(tape, RunnerInput<float>::padded(X, lengths));
 ///   out.output            (batch, time, 2·128), zero at padding
 ///   out.final_states[k]   layer k/2, direction k%2: {h, c}, each (batch, 128), each sequence's own last step
+/// \endcode
 ///
 /// Input layouts:
 ///  * padded (batch, time, features) with each sequence's length (empty: all full). The forward
@@ -31,33 +33,38 @@
 
 namespace reel {
 
+/// What a SequenceRunner is built from.
 struct RunnerConfig {
   std::string cell = "rnn";  ///< a registered cell type (models/cell_registry.h)
-  int64_t input_dim = 0;
-  int64_t hidden_dim = 0;
-  int64_t num_layers = 1;
-  bool bidirectional = false;
+  int64_t input_dim = 0;  ///< features per step
+  int64_t hidden_dim = 0;  ///< each direction's hidden size
+  int64_t num_layers = 1;  ///< stacked layers (layer k > 0 reads layer k-1's output)
+  bool bidirectional = false;  ///< a reverse direction in every layer
   std::string activation = "tanh";  ///< for the vanilla cell
 
-  int directions() const { return bidirectional ? 2 : 1; }
+  int directions() const { return bidirectional ? 2 : 1; }  ///< D: 1 or 2
+  /// D·hidden_dim: the width of every layer's output
   int64_t output_dim() const { return directions() * hidden_dim; }
   void validate() const;  ///< throws UsageError naming the bad field
 };
 
+/// A batch for SequenceRunner::forward, padded or packed; make it with padded() or packed_rows().
 template <class T>
 struct RunnerInput {
   Var<T> x;                             ///< padded (batch, time, features); packed (N, features)
-  bool packed = false;
+  bool packed = false;  ///< x holds packed rows (batch_sizes set)
   std::vector<int64_t> lengths;         ///< padded: per sequence, in [1, time]; empty: all full
   std::vector<int64_t> batch_sizes;     ///< packed
   std::vector<int64_t> sorted_indices;  ///< packed, optional
 
+  /// A padded batch x (batch, time, features) with each sequence's length (empty: all full).
   static RunnerInput padded(const Var<T>& x, std::vector<int64_t> lengths = {}) {
     RunnerInput in;
     in.x = x;
     in.lengths = std::move(lengths);
     return in;
   }
+  /// Packed rows x (N, features) with their batch_sizes and, optionally, sorted_indices.
   static RunnerInput packed_rows(const Var<T>& x, std::vector<int64_t> batch_sizes,
                                  std::vector<int64_t> sorted_indices = {}) {
     RunnerInput in;
@@ -69,22 +76,27 @@ struct RunnerInput {
   }
 };
 
+/// What SequenceRunner::forward returns.
 template <class T>
 struct RunnerOutput {
   Var<T> output;  ///< padded (batch, time, D·hidden); packed (N, D·hidden); empty unless asked for
   std::vector<CellState<T>> final_states;  ///< [layer·D + direction]
-  int directions = 1;
+  int directions = 1;  ///< D
   /// The top layer's final h, directions side by side: (batch, D·hidden) (a classifier's input).
   Var<T> final_hidden() const;
 };
 
+/// A registered cell unrolled over layers and directions (see the file description).
 template <class T>
 class SequenceRunner {
  public:
+  /// Builds every layer's and direction's cell (parameters in store under prefix, drawn from rng).
+  /// Throws UsageError on an invalid config or an unknown cell.
   SequenceRunner(ParameterStore<T>& store, const RunnerConfig& config, Rng& rng, const std::string& prefix = "rnn");
   ~SequenceRunner();
 
-  const RunnerConfig& config() const { return config_; }
+  const RunnerConfig& config() const { return config_; }  ///< the configuration
+  /// The cell of layer and direction (1: reverse); UsageError if there is none
   const Cell<T>& cell(int64_t layer, int direction = 0) const;
   int state_size() const;  ///< tensors per cell state (1, or 2 for an LSTM)
 
@@ -98,6 +110,7 @@ class SequenceRunner {
   /// bidirectional runner. Lives as long as the runner.
   const RunnerSteps<T>& stepwise() const;
 
+  /// The parameter prefix of a layer's direction: prefix, or `prefix.l<k>` with `_reverse` for direction 1
   static std::string layer_prefix(const std::string& prefix, const RunnerConfig& c, int64_t layer, int direction);
 
  private:

@@ -4,9 +4,11 @@
 /// (models/vanilla_cell.h) unrolled by the shared loop of models/unroll.h, plus y_t. Deeper,
 /// bidirectional or other-cell models use SequenceRunner (models/sequence_runner.h).
 ///
+/// \code{.unparsed}
 ///   z_t = x_t·W_xh + h_{t-1}·W_hh + b_h      (input contribution + memory contribution + bias)
 ///   h_t = tanh(z_t)  or  relu(z_t)
 ///   y_t = h_t·W_hy + b_y                      (optional output layer)
+/// \endcode
 ///
 /// Row-major batches: x_t is (batch, input), h_t (batch, hidden), so the weights are stored
 /// (in, out): W_xh (input, hidden), W_hh (hidden, hidden), W_hy (hidden, output) — the transposes
@@ -26,21 +28,30 @@
 
 namespace reel {
 
+/// The sizes and nonlinearity of a VanillaRNN.
 struct RNNConfig {
-  int64_t input_dim = 0;
-  int64_t hidden_dim = 0;
+  int64_t input_dim = 0;  ///< features of x_t
+  int64_t hidden_dim = 0;  ///< size of h
   int64_t output_dim = 0;  ///< 0: no output layer
-  std::string activation = "tanh";
+  std::string activation = "tanh";  ///< "tanh" or "relu"
 };
 
+/// The reference design's Elman RNN with an optional output layer (see the file description).
 template <class T>
 class VanillaRNN {
  public:
+  /// One timestep's results.
   struct Step {
-    Var<T> h, y;  ///< y is empty without an output layer
-    /// Filled when intermediates are requested:
+    /// h_t (batch, hidden) and y_t (batch, output); y is empty without an output layer.
+    ///@{
+    Var<T> h, y;
+    ///@}
+    /// x_t·W_xh, h_{t-1}·W_hh and z_t, each (batch, hidden); filled when intermediates are requested.
+    ///@{
     Var<T> input_contribution, memory_contribution, z;
+    ///@}
   };
+  /// A whole sequence's results.
   struct Sequence {
     std::vector<Var<T>> hidden_states;  ///< h_1 .. h_T, each (batch, hidden)
     std::vector<Var<T>> outputs;        ///< y_1 .. y_T, each (batch, output), if an output layer exists
@@ -48,12 +59,12 @@ class VanillaRNN {
     std::vector<Step> intermediates;    ///< per step, if requested
   };
 
-  /// Registers <prefix>.W_xh, .W_hh, .b_h (and .W_hy, .b_y) in the store.
+  /// Registers `<prefix>.W_xh`, `.W_hh`, `.b_h` (and `.W_hy`, `.b_y`) in the store, drawn from rng.
   VanillaRNN(ParameterStore<T>& store, const RNNConfig& config, Rng& rng, const std::string& prefix = "rnn");
 
-  const RNNConfig& config() const { return config_; }
-  Activation activation() const { return cell_->activation(); }
-  const VanillaCell<T>& cell() const { return *cell_; }
+  const RNNConfig& config() const { return config_; }  ///< the configuration
+  Activation activation() const { return cell_->activation(); }  ///< the nonlinearity
+  const VanillaCell<T>& cell() const { return *cell_; }  ///< the cell that runs the recurrence
 
   /// One timestep: x_t (batch, input), h_prev (batch, hidden).
   Step forward_step(Tape<T>& tape, const Var<T>& x_t, const Var<T>& h_prev, bool intermediates = false) const;
@@ -85,11 +96,11 @@ class VanillaRNN {
   std::unique_ptr<VanillaCell<T>> cell_;
 
  public:
-  Parameter<T>& W_xh;
-  Parameter<T>& W_hh;
-  Parameter<T>& b_h;
-  Parameter<T>* W_hy = nullptr;
-  Parameter<T>* b_y = nullptr;
+  Parameter<T>& W_xh;  ///< (input, hidden)
+  Parameter<T>& W_hh;  ///< (hidden, hidden)
+  Parameter<T>& b_h;  ///< (hidden)
+  Parameter<T>* W_hy = nullptr;  ///< (hidden, output); null without an output layer
+  Parameter<T>* b_y = nullptr;  ///< (output); null without an output layer
 
  private:
   void output_layer(Tape<T>& tape, Step& s) const;

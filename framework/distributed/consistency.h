@@ -16,6 +16,7 @@ namespace reel::distributed {
 /// data sizes and fingerprints, global batch, seed...). Every rank throws DistributedError naming
 /// each rank and fact that differs, e.g. "rank 1: hidden_dim is 64, rank 0 has 128".
 using Facts = std::vector<std::pair<std::string, std::string>>;
+/// Checks that every rank holds rank 0's facts (see Facts); collective.
 void require_same_on_all_ranks(Communicator& comm, const Facts& facts);
 
 /// Every parameter's value (and shape) from root to every rank.
@@ -35,6 +36,7 @@ void check_parameters_agree(Communicator& comm, const ParameterStore<T>& store, 
 /// first n % size ranks one item more. Rank r of N with the global batch cut this way sees the same
 /// examples as rows of a one-process batch of the whole global batch.
 std::pair<int64_t, int64_t> shard_range(int64_t n, int rank, int size);
+/// items[shard_range(items.size(), rank, size)]: this rank's contiguous part.
 template <class I>
 std::vector<I> shard(const std::vector<I>& items, int rank, int size) {
   const auto [b, e] = shard_range(static_cast<int64_t>(items.size()), rank, size);

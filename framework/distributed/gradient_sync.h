@@ -33,6 +33,7 @@
 
 namespace reel::distributed {
 
+/// How GradientSync packs, reduces and checks.
 struct GradientSyncOptions {
   int64_t bucket_bytes = int64_t{1} << 20;  ///< a bucket closes once it holds at least this much
   /// Start each bucket's allreduce during backward. Off by default: on this machine's Open MPI 4.1
@@ -45,9 +46,12 @@ struct GradientSyncOptions {
   std::vector<std::string> row_sparse;
 };
 
+/// Averages every parameter gradient over the ranks of a communicator (see the file description).
 template <class T>
 class GradientSync {
  public:
+  /// A sync of store's gradients over comm's ranks; comm and store must outlive it. Every rank
+  /// must build the same store (same parameters in the same order).
   GradientSync(Communicator& comm, ParameterStore<T>& store, GradientSyncOptions options = {});
   GradientSync(const GradientSync&) = delete;
   GradientSync& operator=(const GradientSync&) = delete;
@@ -62,13 +66,16 @@ class GradientSync {
   /// After the optimizer step: every check_every steps, check_parameters_agree (consistency.h).
   void after_step(int64_t step);
 
+  /// The loss terms of every rank together in the current step (set by begin())
   double global_terms() const { return global_terms_; }
-  int64_t buckets() const { return static_cast<int64_t>(buckets_.size()); }
+  int64_t buckets() const { return static_cast<int64_t>(buckets_.size()); }  ///< number of dense buckets
   /// Steps whose row-sparse parameters went as rows / fell back to the dense reduction.
+  ///@{
   int64_t sparse_steps() const { return sparse_.empty() ? 0 : sparse_.front()->sparse_steps(); }
   int64_t dense_fallback_steps() const { return sparse_.empty() ? 0 : sparse_.front()->dense_steps(); }
-  Communicator& communicator() { return comm_; }
-  const GradientSyncOptions& options() const { return options_; }
+  ///@}
+  Communicator& communicator() { return comm_; }  ///< the communicator it reduces over
+  const GradientSyncOptions& options() const { return options_; }  ///< the options it was made with
 
  private:
   struct Slot {

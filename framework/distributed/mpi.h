@@ -18,6 +18,7 @@ namespace reel::distributed {
 /// True when reel was built with REEL_WITH_MPI (CMake found MPI).
 bool mpi_built();
 
+/// MPI for the lifetime of this object (RAII); one per process.
 class MpiSession {
  public:
   /// MPI_Init_thread (MPI_THREAD_FUNNELED: only the main thread calls MPI). Throws DistributedError
@@ -27,6 +28,7 @@ class MpiSession {
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;
 
+  /// MPI_COMM_WORLD as a Communicator, valid while the session lives
   Communicator& world() { return *world_; }
 
  private:

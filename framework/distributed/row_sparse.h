@@ -14,6 +14,7 @@
 
 namespace reel::distributed {
 
+/// Sums one rank-2 parameter's gradient over ranks as its touched rows (see the file description).
 template <class T>
 class RowSparseReducer {
  public:
@@ -21,9 +22,9 @@ class RowSparseReducer {
   /// p.grad becomes the sum over ranks of (scale x each rank's gradient). deterministic: the dense
   /// fallback gathers and sums in rank order too.
   void reduce(Communicator& comm, T scale, bool deterministic);
-  Parameter<T>& parameter() { return p_; }
-  int64_t sparse_steps() const { return sparse_steps_; }
-  int64_t dense_steps() const { return dense_steps_; }
+  Parameter<T>& parameter() { return p_; }  ///< the parameter it reduces
+  int64_t sparse_steps() const { return sparse_steps_; }  ///< reductions done as rows
+  int64_t dense_steps() const { return dense_steps_; }  ///< reductions that fell back to the dense allreduce
 
  private:
   Parameter<T>& p_;

@@ -3,9 +3,11 @@
 /// Checkpointed BPTT on reel's tape: the forward keeps only the states a Plan stores; the backward
 /// re-records each chunk from its stored state and reverses it, last chunk first.
 ///
+/// \code
 ///   memory::CheckpointedBPTT<float> ckpt;
 ///   auto plan = memory::plan_uniform(memory::memory_model(problem));       // k = ⌈√T⌉
 ///   auto stats = ckpt.run(tape, problem, plan);   // loss in stats.loss, gradients in the store
+/// \endcode
 ///
 /// Parameter gradients are bitwise equal to record_full's (full BPTT of the same problem): a chunk
 /// records the same ops as full BPTT does for those steps, and its backward is seeded through
@@ -23,16 +25,19 @@
 
 namespace reel::memory {
 
+/// What one CheckpointedBPTT::run did and used.
 struct RunStats {
-  double loss = 0;
+  double loss = 0;  ///< the problem's loss
   size_t peak_bytes = 0;           ///< tape values + gradients + stored states + host buffers, high-water mark
   size_t tape_peak_bytes = 0;      ///< the largest tape alone
   size_t snapshot_peak_bytes = 0;  ///< stored states (h0 included)
-  int64_t recorded_steps = 0;
+  int64_t recorded_steps = 0;  ///< steps recorded on a tape (each exactly once)
   int64_t recomputed_steps = 0;    ///< steps advanced without recording
+  /// Tape::backward calls: one per reversed chunk with a gradient to pass, one for a final loss
   int64_t backward_calls = 0;
 };
 
+/// Runs a SequenceProblem's forward and backward under a Plan (see the file description).
 template <class T>
 class CheckpointedBPTT {
  public:
@@ -53,10 +58,12 @@ class CheckpointedBPTT {
 
   /// For Trainer::step: runs, clears `tape` and returns the loss as a leaf on it, so the
   /// trainer's backward(loss) has nothing left to do and its clip/step see the gradients.
+  /// \code
   ///   trainer.step(tape, [&](Tape<float>& t) { return ckpt.run_as_loss(t, problem, plan); });
+  /// \endcode
   Var<T> run_as_loss(Tape<T>& tape, const SequenceProblem<T>& p, const Plan& plan);
 
-  const RunStats& last() const { return last_; }
+  const RunStats& last() const { return last_; }  ///< the statistics of the last run
 
  private:
   bool keep_gradients_ = false;

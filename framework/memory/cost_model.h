@@ -23,15 +23,15 @@ namespace reel::memory {
 
 /// One arena allocation of per_row·rows + fixed elements, and its gradient's if grad.
 struct Alloc {
-  int64_t per_row = 0;
-  int64_t fixed = 0;
-  bool grad = false;
+  int64_t per_row = 0;  ///< elements per row
+  int64_t fixed = 0;  ///< elements besides the rows
+  bool grad = false;  ///< whether a gradient buffer of the same size comes with it
 };
 
 /// What a loss records: `step` at a step of `rows` rows, `final` on the (batch, hidden) finals.
 struct LossCost {
-  std::vector<Alloc> step;
-  std::vector<Alloc> final;
+  std::vector<Alloc> step;  ///< at each step with a loss term
+  std::vector<Alloc> final;  ///< on the finals, once
 };
 /// A Linear head and mean cross-entropy at every step (the stepwise tagger).
 LossCost tagger_cost(int64_t classes);
@@ -40,9 +40,14 @@ LossCost classifier_cost(int64_t hidden, int64_t classes);
 /// A Linear head and mse against a constant target on the finals (e.g. the adding problem).
 LossCost regression_cost(int64_t outputs);
 
+/// Value and gradient bytes of part of a tape.
 struct Bytes {
+  /// Bytes of values and of gradients.
+  ///@{
   size_t values = 0, grads = 0;
-  size_t total() const { return values + grads; }
+  ///@}
+  size_t total() const { return values + grads; }  ///< values + grads
+  /// Adds o's values and gradients.
   Bytes& operator+=(const Bytes& o) {
     values += o.values;
     grads += o.grads;
@@ -52,7 +57,7 @@ struct Bytes {
 
 /// One step's measured bytes at one row count (memory_model(problem) fills them).
 struct StepProbe {
-  int64_t rows = 0;
+  int64_t rows = 0;  ///< the row count probed
   /// [incoming state needs a gradient][the step's state gets one from later][its output gets one
   /// besides through the state (a loss term, a final piece)]
   Bytes recorded[2][2][2];
@@ -60,29 +65,38 @@ struct StepProbe {
   size_t scope_scratch = 0;  ///< values of Recurrence::begin_scope for this many rows
 };
 
+/// The dry-run model of a problem: its sizes and what each step and loss put on a tape (see the
+/// file description). plan_* and simulate() read it.
 struct MemoryModel {
   std::vector<int64_t> batch_sizes;  ///< rows at each step
-  int64_t input_dim = 0;
+  int64_t input_dim = 0;  ///< features of x_t
   bool input_grad = false;  ///< x_t is an embedding lookup (its rows get a gradient)
   int64_t hidden = 0;       ///< the carried state's width (Recurrence::state_dim)
   int64_t output = 0;       ///< the output's width, which the final loss reads (0: hidden)
-  size_t elem = sizeof(float);
+  size_t elem = sizeof(float);  ///< bytes per element (4: float, 8: double)
+  /// Whether the problem has a loss term at each step, and a loss on the finals.
+  ///@{
   bool step_loss = false, final_loss = false;
-  LossCost loss;
+  ///@}
+  LossCost loss;  ///< what the losses record (the vanilla formulas; probes replace them)
   std::vector<StepProbe> probes;  ///< measured steps by row count; empty: the vanilla formulas
-  bool final_measured = false;
+  bool final_measured = false;  ///< whether final_bytes was measured
   Bytes final_bytes;              ///< measured final loss on a (batch, output) leaf, leaf excluded
 
   /// A full-length batch: `steps` steps of `batch` rows.
   static MemoryModel dense(int64_t batch, int64_t steps, int64_t input_dim, int64_t hidden, const LossCost& loss,
                            bool step_loss, bool final_loss, size_t elem = sizeof(float));
 
+  /// T, the steps of the sequence
   int64_t steps() const { return static_cast<int64_t>(batch_sizes.size()); }
-  int64_t batch() const { return batch_sizes.empty() ? 0 : batch_sizes[0]; }
-  int64_t rows(int64_t t) const { return batch_sizes[static_cast<size_t>(t)]; }
+  int64_t batch() const { return batch_sizes.empty() ? 0 : batch_sizes[0]; }  ///< rows at step 0
+  int64_t rows(int64_t t) const { return batch_sizes[static_cast<size_t>(t)]; }  ///< rows at step t
+  /// Rows of the state entering step t
   int64_t rows_into(int64_t t) const { return rows(t > 0 ? t - 1 : 0); }
+  /// Rows at step t+1 (0 after the last)
   int64_t next_rows(int64_t t) const { return t + 1 < steps() ? rows(t + 1) : 0; }
 
+  /// Output, or hidden when output is 0
   int64_t output_width() const { return output > 0 ? output : hidden; }
   size_t alloc(int64_t elems) const;  ///< one arena allocation, rounded to 64 bytes
   /// A recorded step t (record_step) inside a scope: every gradient reaches it (its state is read
@@ -109,7 +123,9 @@ struct MemoryModel {
 };
 
 /// The textbook figures: B·T·d·elem for the hidden states alone, twice that with pre-activations.
+///@{
 size_t hidden_state_bytes(int64_t batch, int64_t steps, int64_t hidden, size_t elem = sizeof(float));
 size_t with_preactivation_bytes(int64_t batch, int64_t steps, int64_t hidden, size_t elem = sizeof(float));
+///@}
 
 }  // namespace reel::memory

@@ -2,7 +2,9 @@
 /// \file
 /// seeded_sum: the root a checkpointed or truncated backward hands to Tape::backward.
 ///
+/// \code{.unparsed}
 ///   y = Σ_i w_i·x_i  +  Σ_j <v_j, c_j>
+/// \endcode
 ///
 /// x_i are scalar loss terms with constant weights w_i; v_j are values on the tape whose incoming
 /// gradient c_j is already known (dL/dh of a segment's last hidden state, computed by the segment
@@ -19,10 +21,11 @@
 
 namespace reel::memory {
 
+/// A value v on the tape whose gradient is already known: c_j in the formula above.
 template <class T>
 struct Seed {
-  Var<T> v;
-  const T* grad = nullptr;  ///< v.size() values
+  Var<T> v;  ///< the value
+  const T* grad = nullptr;  ///< its gradient, v.size() values, read at backward time
 };
 
 /// Throws UsageError if there is nothing to sum or weights and terms differ in number, ShapeError

@@ -2,8 +2,10 @@
 /// \file
 /// A recurrent model's sequence loss written step by step, the form every memory strategy runs:
 ///
+/// \code{.unparsed}
 ///   (s_t, h_t) = model.step(x_t, s_{t-1})      x_t from `input`; s the carried state, h the output
 ///   L   = Σ_t (c_t/N)·ℓ_t(h_t) + F(finals)      N = Σ c_t over the steps in scope
+/// \endcode
 ///
 /// The model is any memory::Recurrence (framework/memory/recurrence.h): SequenceRunner::stepwise()
 /// gives one for any cell and number of layers. ℓ_t is an optional per-step loss (a tagger's head +
@@ -30,9 +32,10 @@
 
 namespace reel::memory {
 
+/// A model's loss over one packed batch, step by step (see the file description).
 template <class T>
 struct SequenceProblem {
-  const Recurrence<T>* model = nullptr;
+  const Recurrence<T>* model = nullptr;  ///< the model; it must outlive the problem
   std::vector<int64_t> batch_sizes;  ///< rows at step t: positive, non-increasing
   /// Records x_t, (batch_sizes[t], input_dim), on the tape.
   std::function<Var<T>(Tape<T>&, int64_t t)> input;
@@ -40,16 +43,19 @@ struct SequenceProblem {
   /// Optional per-step loss term (a one-element value) on the output h_t (batch_sizes[t], output_dim),
   /// weighted c_t/N with c_t = step_counts[t].
   std::function<Var<T>(Tape<T>&, int64_t t, const Var<T>& h_t)> step_loss;
-  std::vector<int64_t> step_counts;
+  std::vector<int64_t> step_counts;  ///< c_t: the weight of step t's loss term (its real rows)
   /// Optional loss on the last outputs: finals (batch_sizes[0], output_dim), row i = sequence i's h
   /// at its own last step, longest sequence first.
   std::function<Var<T>(Tape<T>&, const Var<T>& finals)> final_loss;
   std::vector<T> h0;  ///< the initial state (batch_sizes[0], state_dim); empty: zeros
 
-  int64_t steps() const { return static_cast<int64_t>(batch_sizes.size()); }
-  int64_t batch() const { return batch_sizes.empty() ? 0 : batch_sizes[0]; }
+  int64_t steps() const { return static_cast<int64_t>(batch_sizes.size()); }  ///< T
+  int64_t batch() const { return batch_sizes.empty() ? 0 : batch_sizes[0]; }  ///< rows at step 0
+  /// The model's state_dim (0 without a model)
   int64_t state_dim() const { return model ? model->state_dim() : 0; }
+  /// The model's output_dim (0 without a model)
   int64_t output_dim() const { return model ? model->output_dim() : 0; }
+  /// Rows of the state entering step t
   int64_t rows_into(int64_t t) const { return batch_sizes[static_cast<size_t>(t > 0 ? t - 1 : 0)]; }
   void validate(const char* who) const;  ///< throws UsageError naming who and the problem
 };
@@ -57,12 +63,15 @@ struct SequenceProblem {
 /// What record_scope leaves on the tape.
 template <class T>
 struct Scope {
+  /// The steps recorded: [begin, end).
+  ///@{
   int64_t begin = 0, end = 0;
+  ///@}
   Var<T> h_start;                    ///< leaf: the state entering step begin
   std::vector<Var<T>> h;             ///< the state s_t for t in [begin, end)
   std::vector<Var<T>> out;           ///< the output h_t for t in [begin, end)
   std::vector<Var<T>> terms;         ///< per-step loss terms, in step order
-  std::vector<int64_t> term_steps;
+  std::vector<int64_t> term_steps;  ///< the step of each term
   std::vector<Var<T>> final_pieces;  ///< rows [batch_sizes[t+1], batch_sizes[t]) of output h_t, sequences ending at t
   std::vector<int64_t> final_steps;  ///< ascending
   std::vector<T*> scratch;           ///< the model's scratch, shared by the steps (Recurrence::begin_scope)
@@ -105,7 +114,7 @@ template <class T>
 Var<T> record_full(Tape<T>& tape, const SequenceProblem<T>& p);
 
 // ---- inputs
-// Dense x_t from time-major packed rows (sum(batch_sizes), features), as lay_out packs them.
+/// Dense x_t from time-major packed rows (sum(batch_sizes), features), as lay_out packs them.
 template <class T>
 std::function<Var<T>(Tape<T>&, int64_t)> packed_dense_input(std::shared_ptr<const std::vector<T>> rows,
                                                             int64_t features, const std::vector<int64_t>& batch_sizes);

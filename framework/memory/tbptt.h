@@ -12,9 +12,12 @@
 /// so its gradients are bitwise those of full BPTT.
 ///
 /// With the training helper (one Trainer::step per window):
+/// \code
 ///   memory::TruncatedBPTT<float> tb(problem, {.k1 = 100});
 ///   auto results = tb.train(trainer, tape);
+/// \endcode
 /// By hand:
+/// \code
 ///   while (!tb.done()) {
 ///     if (!tb.has_loss(tb.next_window())) { tb.skip_window(tape); continue; }
 ///     store.zero_grad();
@@ -22,6 +25,7 @@
 ///     tape.backward(loss);
 ///     opt.step();
 ///   }
+/// \endcode
 #include <cstdint>
 #include <vector>
 
@@ -30,22 +34,27 @@
 
 namespace reel::memory {
 
+/// The window sizes of TruncatedBPTT.
 struct TbpttOptions {
   int64_t k1 = 0;  ///< steps per window (forward)
   int64_t k2 = 0;  ///< steps recorded for backward at the end of each window; <= 0: k1
 };
 
+/// Truncated BPTT over one batch, window by window (see the file description).
 template <class T>
 class TruncatedBPTT {
  public:
+  /// Windows over problem (validated); throws UsageError unless 1 <= k2 <= k1.
   TruncatedBPTT(SequenceProblem<T> problem, TbpttOptions options);
 
-  int64_t windows() const;
-  int64_t next_window() const { return next_; }
-  bool done() const { return next_ >= windows(); }
-  int64_t window_begin(int64_t w) const;
-  int64_t window_end(int64_t w) const;
+  int64_t windows() const;  ///< ceil(T / k1)
+  int64_t next_window() const { return next_; }  ///< the window record_window or skip_window runs next
+  bool done() const { return next_ >= windows(); }  ///< whether every window has run
+  int64_t window_begin(int64_t w) const;  ///< first step of window w
+  int64_t window_end(int64_t w) const;  ///< one past window w's last step
   int64_t recorded_begin(int64_t w) const;  ///< max(begin, end - k2)
+  /// Whether window w's recorded steps carry a loss term (or it ends the sequence and there is a
+  /// final loss)
   bool has_loss(int64_t w) const;
 
   /// Records the next window on the tape (cleared first) from the carried state and returns its
@@ -63,9 +72,9 @@ class TruncatedBPTT {
   const std::vector<T>& state() const { return h_; }
   /// What the last record_window recorded; its Vars are valid until the tape is cleared.
   const Scope<T>& scope() const { return scope_; }
-  const SequenceProblem<T>& problem() const { return p_; }
-  int64_t k1() const { return k1_; }
-  int64_t k2() const { return k2_; }
+  const SequenceProblem<T>& problem() const { return p_; }  ///< the problem it runs
+  int64_t k1() const { return k1_; }  ///< steps per window
+  int64_t k2() const { return k2_; }  ///< steps recorded per window
   /// Back to the first window and h0 (a new batch: construct a new TruncatedBPTT).
   void reset();
   /// Resuming mid-sequence (e.g. from a checkpoint's carried hidden state): the next window and
@@ -73,6 +82,7 @@ class TruncatedBPTT {
   /// finals: last states of sequences that already ended (only a packed batch with a final loss
   /// needs them; empty: zeros).
   void restore(int64_t next_window, const std::vector<T>& state, const std::vector<T>& finals = {});
+  /// Last outputs of the sequences that have ended, (batch, output_dim) in sorted order
   const std::vector<T>& finals() const { return finals_; }
 
  private:

@@ -11,6 +11,9 @@
 
 namespace reel {
 
+/// Clips the gradients of params to a global L2 norm of max_norm (the rule above) and returns the
+/// norm before clipping. Throws UsageError unless max_norm > 0, NumericError on a NaN or Inf norm
+/// (step, if >= 0, is named in the message).
 template <class T>
 double clip_grad_norm(const std::vector<Parameter<T>*>& params, double max_norm, int64_t step = -1);
 
