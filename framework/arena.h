@@ -1,7 +1,8 @@
 #pragma once
-// A chunked bump allocator for tape values and gradients. Pointers it hands out stay valid until
-// reset(); reset() keeps every block, so an iteration that asks for the same sizes as the previous
-// one allocates nothing from the heap. Every allocation is 64-byte aligned.
+/// \file
+/// A chunked bump allocator for tape values and gradients. Pointers it hands out stay valid until
+/// reset(); reset() keeps every block, so an iteration that asks for the same sizes as the previous
+/// one allocates nothing from the heap. Every allocation is 64-byte aligned.
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
@@ -10,12 +11,14 @@
 
 namespace reel {
 
+/// A chunked bump allocator of T elements (see the file description). Not thread-safe.
 template <class T>
 class Arena {
  public:
+  /// An empty arena; blocks are block_elems elements, or larger for a larger request.
   explicit Arena(size_t block_elems = size_t{1} << 18) : block_elems_(block_elems) {}
 
-  // n elements, uninitialised.
+  /// n elements, uninitialised.
   T* alloc(size_t n) {
     n = round_up(n == 0 ? 1 : n);
     while (current_ < blocks_.size()) {
@@ -36,30 +39,31 @@ class Arena {
     return alloc(n);
   }
 
-  // Forget every allocation; keep the blocks for the next round.
+  /// Forget every allocation; keep the blocks for the next round.
   void reset() {
     for (Block& b : blocks_) b.used = 0;
     current_ = 0;
     used_ = 0;
   }
-  // Give the blocks back to the heap.
+  /// Give the blocks back to the heap.
   void release() {
     blocks_.clear();
     current_ = used_ = capacity_ = 0;
   }
 
-  // Whether p points into one of this arena's blocks.
+  /// Whether p points into one of this arena's blocks.
   bool owns(const T* p) const {
     for (const Block& b : blocks_)
       if (p >= b.data.get() && p < b.data.get() + b.size) return true;
     return false;
   }
 
-  size_t used_bytes() const { return used_ * sizeof(T); }
-  size_t capacity_bytes() const { return capacity_ * sizeof(T); }
+  size_t used_bytes() const { return used_ * sizeof(T); }  ///< bytes handed out since reset()
+  size_t capacity_bytes() const { return capacity_ * sizeof(T); }  ///< bytes of every block held
+  /// The most bytes in use at once since reset_peak()
   size_t peak_bytes() const { return peak_ * sizeof(T); }
-  void reset_peak() { peak_ = used_; }
-  size_t blocks() const { return blocks_.size(); }
+  void reset_peak() { peak_ = used_; }  ///< starts peak_bytes() again from the bytes in use now
+  size_t blocks() const { return blocks_.size(); }  ///< blocks held
 
  private:
   struct Free {

@@ -1,10 +1,11 @@
 #pragma once
-// Central finite-difference gradient check, for reel's own ops and for users' compositions.
-//
-// f records a computation on the tape from the given leaves and returns its output. The output is
-// scalarised with a fixed pseudo-random projection r (so symmetric errors cannot cancel):
-// s = Σ r_i·y_i. The analytic gradient comes from backward(y, r); the numeric one from
-// (s(x + eps·e_k) - s(x - eps·e_k)) / 2eps for every input element k. Use T = double.
+/// \file
+/// Central finite-difference gradient check, for reel's own ops and for users' compositions.
+///
+/// f records a computation on the tape from the given leaves and returns its output. The output is
+/// scalarised with a fixed pseudo-random projection r (so symmetric errors cannot cancel):
+/// s = Σ r_i·y_i. The analytic gradient comes from backward(y, r); the numeric one from
+/// (s(x + eps·e_k) - s(x - eps·e_k)) / 2eps for every input element k. Use T = double.
 #include <cmath>
 #include <functional>
 #include <sstream>
@@ -15,18 +16,24 @@
 
 namespace reel {
 
+/// The outcome of grad_check.
 struct GradCheckResult {
-  bool ok = true;
-  double max_abs_error = 0;
-  double max_rel_error = 0;
-  std::string worst;  // "input 1 element 7: analytic 0.12 numeric 0.13"
+  bool ok = true;  ///< every element within atol + rtol·|numeric|
+  double max_abs_error = 0;  ///< the largest |analytic - numeric| over every input element
+  double max_rel_error = 0;  ///< the largest relative error among elements whose absolute error exceeds atol
+  std::string worst;  ///< the first failing element: "input 1 element 7: analytic 0.12 numeric 0.13"
 };
 
+/// One leaf of the checked computation: its values and shape.
 struct GradCheckInput {
-  std::vector<double> value;
-  Shape shape;
+  std::vector<double> value;  ///< row-major, shape.size() values
+  Shape shape;  ///< the leaf's shape
 };
 
+/// Checks f's analytic gradients against central differences (the method above) for every
+/// element of every input. f gets a fresh tape and one leaf per input (in order, requiring a
+/// gradient) and returns its output. eps: the finite-difference step; an element fails when
+/// |analytic - numeric| > atol + rtol·|numeric|.
 template <class T>
 GradCheckResult grad_check(const std::function<Var<T>(Tape<T>&, const std::vector<Var<T>>&)>& f,
                            std::vector<GradCheckInput> inputs, double eps = 1e-6,

@@ -1,7 +1,8 @@
 #pragma once
-// Every op of reel. Each records one tape record (when a gradient is needed) and has its backward
-// beside its forward in framework/ops/*.cpp. Shapes: row-major; sequence batches (batch, time,
-// features). A mismatch throws ShapeError naming the op and both shapes.
+/// \file
+/// Every op of reel. Each records one tape record (when a gradient is needed) and has its backward
+/// beside its forward in framework/ops/*.cpp. Shapes: row-major; sequence batches (batch, time,
+/// features). A mismatch throws ShapeError naming the op and both shapes.
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -11,51 +12,54 @@
 namespace reel {
 
 // ---- linear algebra (framework/ops/linalg.cpp)
-// y = op(a) · op(b). a may be rank 3 (B,T,K): read as (B*T,K), y is (B,T,N). b is rank 2.
+/// y = op(a) · op(b), op(x) = x or, with trans_x, its transpose. a may be rank 3 (B,T,K): read as
+/// (B*T,K), y is (B,T,N). b is rank 2.
 template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a = false, bool trans_b = false);
 
 // ---- elementwise (framework/ops/elementwise.cpp)
-template <class T> Var<T> add(const Var<T>& a, const Var<T>& b);       // y = a + b
-template <class T> Var<T> sub(const Var<T>& a, const Var<T>& b);       // y = a - b
-template <class T> Var<T> mul(const Var<T>& a, const Var<T>& b);       // y = a ⊙ b
-template <class T> Var<T> scale(const Var<T>& a, T c);                 // y = c·a
-template <class T> Var<T> bias_add(const Var<T>& x, const Var<T>& b);  // y[..., j] = x[..., j] + b[j]
-template <class T> Var<T> tanh(const Var<T>& x);                       // y = tanh(x)
-template <class T> Var<T> relu(const Var<T>& x);                       // y = max(0, x)
-template <class T> Var<T> sigmoid(const Var<T>& x);                    // y = 1 / (1 + e^-x)
+template <class T> Var<T> add(const Var<T>& a, const Var<T>& b);       ///< y = a + b
+template <class T> Var<T> sub(const Var<T>& a, const Var<T>& b);       ///< y = a - b
+template <class T> Var<T> mul(const Var<T>& a, const Var<T>& b);       ///< y = a ⊙ b
+template <class T> Var<T> scale(const Var<T>& a, T c);                 ///< y = c·a
+template <class T> Var<T> bias_add(const Var<T>& x, const Var<T>& b);  ///< y[..., j] = x[..., j] + b[j]
+template <class T> Var<T> tanh(const Var<T>& x);                       ///< y = tanh(x)
+template <class T> Var<T> relu(const Var<T>& x);                       ///< y = max(0, x)
+template <class T> Var<T> sigmoid(const Var<T>& x);                    ///< y = 1 / (1 + e^-x)
 
 // ---- fused (framework/ops/fused.cpp)
-// The Elman recurrence h = act(a + h_prev·W + b), act tanh or relu, computed in one pass (a + b
-// written into z_buffer, the GEMM accumulating into it, the activation reading it) and recorded as
-// the four ops matmul, add, bias_add, act. The matmul, add and bias_add nodes keep no value
-// (Var::data throws); z_buffer (B·d, reusable from step to step) defaults to fresh tape storage.
-// z = (a + b) + h_prev·W: rounding differs from the op-by-op (a + h_prev·W) + b by an ulp.
-// h_out, if given, is where h's value goes (B·d, e.g. a row block of all steps' states).
-// defer_weight_grad (internal, for VanillaRNN): the matmul's backward leaves dW to
-// detail::rnn_projection's (below); a cell with it set needs that projection.
+/// The Elman recurrence h = act(a + h_prev·W + b), act tanh or relu, computed in one pass (a + b
+/// written into z_buffer, the GEMM accumulating into it, the activation reading it) and recorded as
+/// the four ops matmul, add, bias_add, act. The matmul, add and bias_add nodes keep no value
+/// (Var::data throws); z_buffer (B·d, reusable from step to step) defaults to fresh tape storage.
+/// z = (a + b) + h_prev·W: rounding differs from the op-by-op (a + h_prev·W) + b by an ulp.
+/// h_out, if given, is where h's value goes (B·d, e.g. a row block of all steps' states).
+/// defer_weight_grad (internal, for VanillaRNN): the matmul's backward leaves dW to
+/// detail::rnn_projection's (below); a cell with it set needs that projection.
 template <class T>
 Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, OpKind act,
                 T* z_buffer = nullptr, T* h_out = nullptr, bool defer_weight_grad = false);
-// One LSTM step (PyTorch's gate order i, f, g, o) in one pass, recorded as the composed ops in
-// their order — matmul(h_prev, W), add(xp, ·), four slice_cols, sigmoid/sigmoid/tanh/sigmoid,
-// mul(f, c_prev), mul(i, g), add, tanh, mul(o, ·) — each with its own backward, so the graph and
-// the gradients are the composed ones. gates = xp + h_prev·W is written once into gates_buffer
-// (B·4d, reusable from step to step; default: fresh tape storage) with the GEMM accumulating into
-// it; the matmul, add, slice and the two inner mul nodes keep no value. Returns {h, c}.
-// xp (B, 4d): x·W_xh + b, rows of the input projection; h_prev, c_prev (B, d); W (d, 4d).
-// h_out, if given, is where h's value goes (B·d, a row block of all steps' states); with
-// defer_weight_grad the matmul's backward leaves dW to detail::rnn_projection's, as for rnn_cell
-// (dm_t = dgates_t = dxp_t: the projection's gradient is the recurrent product's).
+/// One LSTM step (PyTorch's gate order i, f, g, o) in one pass, recorded as the composed ops in
+/// their order — matmul(h_prev, W), add(xp, ·), four slice_cols, sigmoid/sigmoid/tanh/sigmoid,
+/// mul(f, c_prev), mul(i, g), add, tanh, mul(o, ·) — each with its own backward, so the graph and
+/// the gradients are the composed ones. gates = xp + h_prev·W is written once into gates_buffer
+/// (B·4d, reusable from step to step; default: fresh tape storage) with the GEMM accumulating into
+/// it; the matmul, add, slice and the two inner mul nodes keep no value. Returns {h, c}.
+/// xp (B, 4d): x·W_xh + b, rows of the input projection; h_prev, c_prev (B, d); W (d, 4d).
+/// h_out, if given, is where h's value goes (B·d, a row block of all steps' states); with
+/// defer_weight_grad the matmul's backward leaves dW to detail::rnn_projection's, as for rnn_cell
+/// (dm_t = dgates_t = dxp_t: the projection's gradient is the recurrent product's).
 template <class T>
 std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& c_prev, const Var<T>& W,
                                 T* gates_buffer = nullptr, T* h_out = nullptr, bool defer_weight_grad = false);
-// One GRU step (PyTorch's r, z, n) in one pass, recorded as the composed ops in their order:
-//   mm = h_prev·W, m = mm + b; r = σ(xp_r + m_r); z = σ(xp_z + m_z); n = tanh(xp_n + r ⊙ m_n);
-//   h = n + z ⊙ (h_prev - n)
-// (matmul, bias_add, then per gate slice_cols(xp), slice_cols(m), add, act — the n gate's
-// mul(r, m_n) before its add — then sub, mul, add). m = h_prev·W + b is written once into
-// m_buffer (B·3d, reusable; default: fresh tape storage); only m_n, r, z, n, h_prev - n and h
-// keep values. xp (B, 3d): x·W_xh + b_x; h_prev (B, d); W (d, 3d); b (3d).
+/// One GRU step (PyTorch's r, z, n) in one pass, recorded as the composed ops in their order:
+/// \code{.unparsed}
+///   mm = h_prev·W, m = mm + b; r = σ(xp_r + m_r); z = σ(xp_z + m_z); n = tanh(xp_n + r ⊙ m_n);
+///   h = n + z ⊙ (h_prev - n)
+/// \endcode
+/// (matmul, bias_add, then per gate slice_cols(xp), slice_cols(m), add, act — the n gate's
+/// mul(r, m_n) before its add — then sub, mul, add). m = h_prev·W + b is written once into
+/// m_buffer (B·3d, reusable; default: fresh tape storage); only m_n, r, z, n, h_prev - n and h
+/// keep values. xp (B, 3d): x·W_xh + b_x; h_prev (B, d); W (d, 3d); b (3d).
 template <class T>
 Var<T> gru_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& W, const Var<T>& b, T* m_buffer = nullptr);
 // P = X·W_xh for time-major X (T, B, n), W_xh (n, G): the input projection of every step, one GEMM.
@@ -71,36 +75,39 @@ Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, c
 }
 
 // ---- reductions and losses (framework/ops/reduce.cpp, loss.cpp)
-template <class T> Var<T> sum(const Var<T>& x);   // y = Σ x
-template <class T> Var<T> mean(const Var<T>& x);  // y = Σ x / n
-// y[i, :] = x[i, :] - log Σ_j exp x[i, j], over the last axis
+template <class T> Var<T> sum(const Var<T>& x);   ///< y = Σ x
+template <class T> Var<T> mean(const Var<T>& x);  ///< y = Σ x / n
+/// y[i, :] = x[i, :] - log Σ_j exp x[i, j], over the last axis
 template <class T> Var<T> log_softmax(const Var<T>& x);
-// Mean over rows i with mask[i] != 0 of -log softmax(logits[i])[targets[i]]. logits (N,C) or
-// (B,T,C) read as (N,C); targets N ints in [0,C); mask empty (all rows) or N values in {0,1}.
+/// Mean over rows i with mask[i] != 0 of -log softmax(logits[i])[targets[i]]. logits (N,C) or
+/// (B,T,C) read as (N,C); targets N ints in [0,C); mask empty (all rows) or N values in {0,1}.
 template <class T> Var<T> cross_entropy(const Var<T>& logits, const std::vector<int64_t>& targets,
                                         const std::vector<T>& mask = {});
+/// The same with targets (N ints) and mask (N values, or null: every row) from plain arrays; both
+/// are copied onto the tape.
 template <class T> Var<T> cross_entropy(const Var<T>& logits, const int64_t* targets, const T* mask);
-template <class T> Var<T> mse(const Var<T>& a, const Var<T>& b);  // y = mean((a - b)²)
+template <class T> Var<T> mse(const Var<T>& a, const Var<T>& b);  ///< y = mean((a - b)²)
 
 // ---- shape (framework/ops/shape.cpp)
-template <class T> Var<T> select_time(const Var<T>& x, int64_t t);  // (B,T,F) -> (B,F) at step t
-template <class T> Var<T> time_major(const Var<T>& x);  // (B,T,F) -> (T,B,F): each step's rows contiguous
-template <class T> Var<T> slice_rows(const Var<T>& x, int64_t begin, int64_t end);  // x[begin:end, ...]
-template <class T> Var<T> gather_rows(const Var<T>& x, const std::vector<int64_t>& rows);  // y[i] = x[rows[i]]
-template <class T> Var<T> stack_time(const std::vector<Var<T>>& steps);  // T × (B,F) -> (B,T,F)
-template <class T> Var<T> concat(const std::vector<Var<T>>& xs);        // along the last axis
-// y[..., j] = x[..., begin + j] for j < end - begin: columns of the last axis (framework/ops/columns.cpp)
+template <class T> Var<T> select_time(const Var<T>& x, int64_t t);  ///< (B,T,F) -> (B,F) at step t
+template <class T> Var<T> time_major(const Var<T>& x);  ///< (B,T,F) -> (T,B,F): each step's rows contiguous
+template <class T> Var<T> slice_rows(const Var<T>& x, int64_t begin, int64_t end);  ///< x[begin:end, ...]
+template <class T> Var<T> gather_rows(const Var<T>& x, const std::vector<int64_t>& rows);  ///< y[i] = x[rows[i]]
+template <class T> Var<T> stack_time(const std::vector<Var<T>>& steps);  ///< T × (B,F) -> (B,T,F)
+template <class T> Var<T> concat(const std::vector<Var<T>>& xs);        ///< along the last axis
+/// y[..., j] = x[..., begin + j] for j < end - begin: columns of the last axis (framework/ops/columns.cpp)
 template <class T> Var<T> slice_cols(const Var<T>& x, int64_t begin, int64_t end);
-template <class T> Var<T> concat_rows(const std::vector<Var<T>>& xs);   // along the first axis
-template <class T> Var<T> reshape(const Var<T>& x, const Shape& shape); // same values, new shape
-// y[i, :] = weight[ids[i], :]; ids has `shape` (N) or (B,T), output shape + (E). Repeated ids
-// accumulate in the weight's gradient.
+template <class T> Var<T> concat_rows(const std::vector<Var<T>>& xs);   ///< along the first axis
+template <class T> Var<T> reshape(const Var<T>& x, const Shape& shape); ///< same values, new shape
+/// y[i, :] = weight[ids[i], :]; ids has `shape` (N) or (B,T), output shape + (E). Repeated ids
+/// accumulate in the weight's gradient.
 template <class T> Var<T> embedding(const Var<T>& weight, const std::vector<int64_t>& ids, const Shape& ids_shape);
-template <class T> Var<T> detach(const Var<T>& x);  // same value, no gradient flows back
+template <class T> Var<T> detach(const Var<T>& x);  ///< same value, no gradient flows back
 
 // ---- operators
-template <class T> Var<T> operator+(const Var<T>& a, const Var<T>& b) { return add(a, b); }
-template <class T> Var<T> operator-(const Var<T>& a, const Var<T>& b) { return sub(a, b); }
+template <class T> Var<T> operator+(const Var<T>& a, const Var<T>& b) { return add(a, b); }  ///< add(a, b)
+template <class T> Var<T> operator-(const Var<T>& a, const Var<T>& b) { return sub(a, b); }  ///< sub(a, b)
+/// Mul(a, b): elementwise
 template <class T> Var<T> operator*(const Var<T>& a, const Var<T>& b) { return mul(a, b); }
 
 }  // namespace reel

@@ -1,7 +1,8 @@
 #pragma once
-// An explicit, seeded random generator: no global RNG state anywhere in reel. xoshiro256** for
-// uniforms, Box–Muller for normals: the same seed gives the same numbers on every platform, and the
-// whole state (4 words + a cached normal) can be saved in a checkpoint and restored.
+/// \file
+/// An explicit, seeded random generator: no global RNG state anywhere in reel. xoshiro256** for
+/// uniforms, Box–Muller for normals: the same seed gives the same numbers on every platform, and the
+/// whole state (4 words + a cached normal) can be saved in a checkpoint and restored.
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -11,16 +12,21 @@
 
 namespace reel {
 
+/// A seeded xoshiro256** stream with Box–Muller normals (see the file description). Copyable:
+/// a copy continues the same stream independently.
 class Rng {
  public:
+  /// A stream seeded with seed.
   explicit Rng(uint64_t seed = 0) { reseed(seed); }
 
+  /// Restarts the stream from seed (the four words come from splitmix64 of the seed).
   void reseed(uint64_t seed) {
     uint64_t z = seed;
     for (auto& w : s_) w = splitmix(z);
     has_spare_ = false;
     spare_ = 0;
   }
+  /// The next 64 random bits.
   uint64_t next_u64() {
     const uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const uint64_t t = s_[1] << 17;
@@ -32,14 +38,15 @@ class Rng {
     s_[3] = rotl(s_[3], 45);
     return result;
   }
-  double uniform() { return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0); }  // [0,1)
-  // Uniform integer in [0, n), without modulo bias.
+  double uniform() { return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0); }  ///< [0,1)
+  /// Uniform integer in [0, n), without modulo bias.
   uint64_t below(uint64_t n) {
     const uint64_t limit = ~uint64_t{0} - (~uint64_t{0} % n);
     uint64_t x;
     do x = next_u64(); while (x >= limit);
     return x % n;
   }
+  /// A standard normal draw, N(0, 1); every other call returns the spare from the previous pair.
   double normal() {
     if (has_spare_) {
       has_spare_ = false;
@@ -54,19 +61,20 @@ class Rng {
     has_spare_ = true;
     return r * std::cos(kTwoPi * u2);
   }
-  // Fisher–Yates with this generator.
+  /// Fisher–Yates with this generator.
   template <class V>
   void shuffle(V& v) {
     for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
   }
 
-  // Full state, for checkpoints: 4 words, the spare normal's bits, and whether it is set.
+  /// Full state, for checkpoints: 4 words, the spare normal's bits, and whether it is set.
   std::array<uint64_t, 6> state() const {
     uint64_t bits;
     static_assert(sizeof(bits) == sizeof(spare_));
     std::memcpy(&bits, &spare_, sizeof(bits));
     return {s_[0], s_[1], s_[2], s_[3], bits, has_spare_ ? 1u : 0u};
   }
+  /// Restores a state() exactly: the next draws are those that followed it.
   void set_state(const std::array<uint64_t, 6>& st) {
     for (int i = 0; i < 4; ++i) s_[static_cast<size_t>(i)] = st[static_cast<size_t>(i)];
     std::memcpy(&spare_, &st[4], sizeof(spare_));

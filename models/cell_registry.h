@@ -1,13 +1,16 @@
 #pragma once
-// Cells by name: make_cell({"lstm", in, hidden}, ...) builds any registered cell. The built-in
-// cells are "rnn" (vanilla, tanh or relu), "lstm" and "gru"; a cell of your own registers itself
-// from its own file:
-//
-//   template <class T> class MinimalGRU : public Cell<T> { ... };   // constructor (store, config, rng, prefix)
-//   REEL_REGISTER_CELL("mingru", MinimalGRU);
-//
-// and is then usable everywhere a cell name is: SequenceRunner, the sequence models, the memory
-// strategies, checkpoints (a model is rebuilt from the name saved in the file).
+/// \file
+/// Cells by name: make_cell({"lstm", in, hidden}, ...) builds any registered cell. The built-in
+/// cells are "rnn" (vanilla, tanh or relu), "lstm" and "gru"; a cell of your own registers itself
+/// from its own file:
+///
+/// \code
+///   template <class T> class MinimalGRU : public Cell<T> { ... };   // constructor (store, config, rng, prefix)
+///   REEL_REGISTER_CELL("mingru", MinimalGRU);
+/// \endcode
+///
+/// and is then usable everywhere a cell name is: SequenceRunner, the sequence models, the memory
+/// strategies, checkpoints (a model is rebuilt from the name saved in the file).
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,19 +19,20 @@
 
 namespace reel {
 
+/// A function that builds a cell of one type: (store, config, rng, prefix), as make_cell takes them.
 template <class T>
 using CellFactory = std::unique_ptr<Cell<T>> (*)(ParameterStore<T>&, const CellConfig&, Rng&, const std::string& prefix);
 
-// Registers a cell type (both precisions). Throws UsageError if the name is taken.
+/// Registers a cell type (both precisions). Throws UsageError if the name is taken.
 void register_cell(const std::string& name, CellFactory<float> f32, CellFactory<double> f64);
-// The registered names, sorted.
+/// The registered names, sorted.
 std::vector<std::string> cell_types();
-bool has_cell(const std::string& name);
-// Throws UsageError naming the unknown cell and the registered ones.
+bool has_cell(const std::string& name);  ///< whether a cell type of that name is registered
+/// Throws UsageError naming the unknown cell and the registered ones.
 void require_cell(const std::string& name);
 
-// Builds config.type with its parameters registered under prefix (e.g. "rnn", "rnn.l1_reverse").
-// An unknown type throws UsageError listing the registered ones.
+/// Builds config.type with its parameters registered under prefix (e.g. "rnn", "rnn.l1_reverse").
+/// An unknown type throws UsageError listing the registered ones.
 template <class T>
 std::unique_ptr<Cell<T>> make_cell(ParameterStore<T>& store, const CellConfig& config, Rng& rng,
                                    const std::string& prefix);
@@ -51,7 +55,7 @@ bool register_cell_template(const char* name) {
 
 #define REEL_CELL_CONCAT2(a, b) a##b
 #define REEL_CELL_CONCAT(a, b) REEL_CELL_CONCAT2(a, b)
-// At namespace scope in the cell's own .cpp file; the class template needs `using value_type = T;`.
+/// At namespace scope in the cell's own .cpp file; the class template needs `using value_type = T;`.
 #define REEL_REGISTER_CELL(NAME, TEMPLATE)                                                  \
   static const bool REEL_CELL_CONCAT(reel_cell_registered_, __LINE__) [[maybe_unused]] = \
       ::reel::detail::register_cell_template<TEMPLATE>(NAME)

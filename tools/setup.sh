@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
-  libspdlog-dev catch2 libhdf5-dev zlib1g-dev graphviz
+  libspdlog-dev catch2 libhdf5-dev zlib1g-dev graphviz doxygen
   openmpi-bin libopenmpi-dev
   dataset-fashion-mnist
   python3-torch python3-h5py python3-matplotlib python3-numpy
