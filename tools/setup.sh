@@ -7,6 +7,7 @@ packages=(
   libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
   libspdlog-dev catch2 libhdf5-dev zlib1g-dev graphviz doxygen
   openmpi-bin libopenmpi-dev
+  clang libclang-rt-14-dev
   dataset-fashion-mnist
   python3-torch python3-h5py python3-matplotlib python3-numpy
 )
