@@ -4,6 +4,8 @@
 // REEL_BUILD_EXAMPLES=OFF).
 #include <catch2/catch.hpp>
 
+#include "tests/build_info.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,19 +18,13 @@
 
 namespace fs = std::filesystem;
 
+using reel::testing::cache_value;
+
 namespace {
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string cache_value(const std::string& key) {
-  std::ifstream in(fs::path(REEL_BINARY_DIR) / "CMakeCache.txt");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key + ":", 0) == 0) return line.substr(line.find('=') + 1);
-  return "";
 }
 
 struct Run {

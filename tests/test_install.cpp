@@ -4,6 +4,8 @@
 // header may include a detail one). tests/consumer, built by .ci/run, compiles against it.
 #include <catch2/catch.hpp>
 
+#include "tests/build_info.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +18,8 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+
+using reel::testing::cache_value;
 
 namespace {
 
@@ -45,15 +49,6 @@ std::vector<std::string> reel_includes(const fs::path& file) {
   while (std::getline(in, line))
     if (std::regex_search(line, m, include)) out.push_back(m[1].str());
   return out;
-}
-
-// A value of this build's CMakeCache.txt ("KEY:TYPE=value").
-std::string cache_value(const std::string& key) {
-  std::ifstream in(fs::path(REEL_BINARY_DIR) / "CMakeCache.txt");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key + ":", 0) == 0) return line.substr(line.find('=') + 1);
-  return "";
 }
 
 }  // namespace
