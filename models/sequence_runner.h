@@ -4,8 +4,9 @@
 /// directions — what nn.RNN / nn.LSTM / nn.GRU(..., batch_first=True) compute, in reel's layout.
 ///
 /// \code{.unparsed}
-///   SequenceRunner<float> rnn(store, {.cell = "lstm", .input_dim = 100, .hidden_dim = 128,
-///                                     .num_layers = 2, .bidirectional = true}, rng);
+///   RunnerConfig cfg;   // C++17: fields by name, then the struct
+///   cfg.cell = "lstm", cfg.input_dim = 100, cfg.hidden_dim = 128, cfg.num_layers = 2, cfg.bidirectional = true;
+///   SequenceRunner<float> rnn(store, cfg, rng);
 ///   auto out = rnn.forward(tape, RunnerInput<float>::padded(X, lengths));
 ///   out.output            (batch, time, 2·128), zero at padding
 ///   out.final_states[k]   layer k/2, direction k%2: {h, c}, each (batch, 128), each sequence's own last step

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <regex>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -502,13 +504,21 @@ TEST_CASE("The documented Trainer set-up is C++17: options by field, no designat
   CHECK(r.grad_norm == Approx(6.0));
   CHECK(w.value[0] < 3.0);
   // No C++20 designated initializer ({.field = ...}) is shown anywhere a user copies from.
-  for (const char* file : {"framework/trainer.h", "README.md", "docs/distributed.md", "docs/memory.md", "docs/cells.md"}) {
-    std::ifstream in(std::string(REEL_SOURCE_DIR) + "/" + file);
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files = {"README.md"};
+  for (const char* dir : {"framework", "models", "data", "docs", "examples"})
+    for (const auto& e : fs::recursive_directory_iterator(fs::path(REEL_SOURCE_DIR) / dir))
+      if (e.is_regular_file() && (e.path().extension() == ".h" || e.path().extension() == ".md" || e.path().extension() == ".cpp"))
+        files.push_back(fs::relative(e.path(), REEL_SOURCE_DIR));
+  CHECK(files.size() > 100);
+  const std::regex designated(R"(\{\s*\.[A-Za-z_]+\s*=)");
+  for (const fs::path& file : files) {
+    std::ifstream in(fs::path(REEL_SOURCE_DIR) / file);
     REQUIRE(in.good());
     std::stringstream ss;
     ss << in.rdbuf();
-    INFO(file);
-    CHECK(ss.str().find("{.") == std::string::npos);
+    INFO(file.string());
+    CHECK_FALSE(std::regex_search(ss.str(), designated));
   }
 }
 

@@ -13,7 +13,7 @@
 ///
 /// With the training helper (one Trainer::step per window):
 /// \code
-///   memory::TruncatedBPTT<float> tb(problem, {.k1 = 100});
+///   memory::TruncatedBPTT<float> tb(problem, {/*k1=*/100});   // memory::TbpttOptions
 ///   auto results = tb.train(trainer, tape);
 /// \endcode
 /// By hand:
