@@ -2,7 +2,9 @@
 
 #include <cblas.h>
 #include <dlfcn.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -12,6 +14,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "framework/blas_detail.h"
 #include "framework/error.h"
 
 namespace reel::blas {
@@ -20,9 +23,15 @@ namespace {
 
 CBLAS_TRANSPOSE tr(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
-// Resolved lazily on first use; set_threads wins over the environment.
+// auto_backend: at or below this N or K, OpenBLAS.
+constexpr int64_t kNarrow = 32;
+
+// Configuration, resolved lazily on first use; set_threads / set_mode win over the environment.
 std::mutex config_mu;
-std::atomic<int> g_threads{0};  // 0: not configured yet
+std::atomic<int> g_threads{0};   // 0: not configured yet
+std::atomic<int> g_mode{-1};     // -1: not resolved yet, else a Mode
+std::atomic<bool> g_lags{false};  // OpenBLAS's kernels lag the CPU (kernel_warning() non-empty)
+std::atomic<bool> g_logged{false};
 
 // OpenBLAS's workers (pthreads build) are created when the library loads, before any program
 // code runs, so they compute with the MXCSR of that moment: no FTZ/DAZ (measured: with 2 threads
@@ -68,12 +77,88 @@ int ensure_threads() {
   return n;
 }
 
+Mode ensure_mode() {
+  int m = g_mode.load(std::memory_order_acquire);
+  if (m >= 0) return static_cast<Mode>(m);
+  std::lock_guard<std::mutex> g(config_mu);
+  m = g_mode.load(std::memory_order_relaxed);
+  if (m >= 0) return static_cast<Mode>(m);
+  const char* env = std::getenv("REEL_GEMM");
+  const Mode mode = env && *env ? parse_mode(env, "REEL_GEMM") : Mode::automatic;
+  if (mode == Mode::onednn && !detail::onednn_built())
+    throw UsageError("REEL_GEMM=onednn, but this reel was built without oneDNN (REEL_WITH_ONEDNN=OFF; install "
+                     "libdnnl-dev and reconfigure)");
+  g_lags.store(!kernel_warning().empty(), std::memory_order_relaxed);
+  g_mode.store(static_cast<int>(mode), std::memory_order_release);
+  return mode;
+}
+
+void log_once() {
+  if (g_logged.load(std::memory_order_relaxed) || g_logged.exchange(true)) return;
+  spdlog::info("blas: {}", describe());
+}
+
 }  // namespace
+
+Mode parse_mode(const std::string& value, const std::string& what) {
+  if (value == "auto") return Mode::automatic;
+  if (value == "openblas") return Mode::openblas;
+  if (value == "onednn") return Mode::onednn;
+  throw UsageError(what + " must be auto, openblas or onednn, got '" + value + "'");
+}
+
+const char* name(Mode m) {
+  return m == Mode::automatic ? "auto" : m == Mode::openblas ? "openblas" : "onednn";
+}
+const char* name(Backend b) { return b == Backend::openblas ? "openblas" : "onednn"; }
+
+bool onednn_available() { return detail::onednn_built(); }
+
+Mode mode() { return ensure_mode(); }
+
+void set_mode(Mode m) {
+  if (m == Mode::onednn && !detail::onednn_built())
+    throw UsageError("blas::set_mode(onednn): this reel was built without oneDNN (REEL_WITH_ONEDNN=OFF)");
+  std::lock_guard<std::mutex> g(config_mu);
+  g_lags.store(!kernel_warning().empty(), std::memory_order_relaxed);
+  g_mode.store(static_cast<int>(m), std::memory_order_release);
+}
+
+Backend auto_backend(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int threads,
+                     bool openblas_kernel_lags) {
+  // The shape classes of bench/bench_gemm (docs/benchmarks.md, "GEMM backends"), 1 thread: oneDNN
+  // ran 1.02-1.6x OpenBLAS's GFLOP/s wherever neither N nor K is narrow (the recurrent products
+  // (32 x d)·(d x G·d) 1.25-1.6x, input projections and weight gradients 1.0-1.2x), and 0.4-0.95x
+  // when N or K is at most 32 (the heads' 10 classes, narrow products; 48 and up favour oneDNN).
+  // Neither the transposes nor M changed the winner, and the same rule holds at 2 threads: there
+  // the two backends' places traded by 10-30 % from one run to the next on this shared machine,
+  // too little to tell a better rule from noise (docs/benchmarks.md).
+  (void)trans_a, (void)trans_b, (void)m, (void)threads;
+  if (openblas_kernel_lags) return Backend::onednn;
+  return std::min(n, k) > kNarrow ? Backend::onednn : Backend::openblas;
+}
+
+std::string auto_rule() {
+  return "oneDNN unless N or K <= " + std::to_string(kNarrow) + ", then OpenBLAS";
+}
+
+Backend backend_for(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k) {
+  const Mode md = ensure_mode();
+  if (md == Mode::openblas || !detail::onednn_built()) return Backend::openblas;
+  if (md == Mode::onednn) return Backend::onednn;
+  return auto_backend(trans_a, trans_b, m, n, k, ensure_threads(), g_lags.load(std::memory_order_relaxed));
+}
 
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
-  ensure_threads();
+  const int threads = ensure_threads();
+  const Backend be = backend_for(trans_a, trans_b, m, n, k);
+  log_once();
+  if (be == Backend::onednn) {
+    detail::onednn_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, tr(trans_a), tr(trans_b), static_cast<int>(m), static_cast<int>(n),
               static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
               c, static_cast<int>(ldc));
@@ -84,6 +169,8 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
           int64_t ldc) {
   if (m == 0 || n == 0) return;
   ensure_threads();
+  ensure_mode();
+  log_once();
   cblas_dgemm(CblasRowMajor, tr(trans_a), tr(trans_b), static_cast<int>(m), static_cast<int>(n),
               static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
               c, static_cast<int>(ldc));
@@ -94,6 +181,12 @@ void set_threads(int n) {
   apply_threads(n < 1 ? 1 : n);
 }
 int threads() { return ensure_threads(); }
+
+int backend_threads(Backend b) {
+  const int n = ensure_threads();
+  if (b == Backend::openblas) return openblas_get_num_threads();
+  return detail::onednn_built() ? n : 0;
+}
 
 void flush_denormals() {
 #if defined(__SSE__)
@@ -132,9 +225,21 @@ std::string kernel_warning() {
 }
 
 std::string describe() {
-  std::string s = openblas_get_config();
+  const Mode md = ensure_mode();
+  std::string s = "gemm=";
+  s += name(md);
+  if (md == Mode::automatic && detail::onednn_built())
+    s += g_lags.load() ? " (float: oneDNN, as OpenBLAS's kernels lag this CPU; double: OpenBLAS)"
+                       : " (float: " + auto_rule() + "; double: OpenBLAS)";
+  else if (md == Mode::onednn)
+    s += " (float: oneDNN; double: OpenBLAS)";
+  else
+    s += " (OpenBLAS)";
+  s += "; ";
+  s += openblas_get_config();
   s += " core=";
   s += openblas_get_corename();
+  if (detail::onednn_built()) s += "; " + detail::onednn_describe();
   s += "; threads=" + std::to_string(ensure_threads());
   return s;
 }

@@ -7,6 +7,7 @@ packages=(
   libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev libopenblas-dev
   libspdlog-dev catch2 libhdf5-dev zlib1g-dev graphviz
   openmpi-bin libopenmpi-dev
+  libdnnl-dev ocl-icd-opencl-dev
   dataset-fashion-mnist
   python3-torch python3-h5py python3-matplotlib python3-numpy
 )
