@@ -13,6 +13,7 @@
 //   dW_step  TN (d x B)·(B x G·d)       W_hh's gradient of one step (large batches)
 //   head     NN (B x d)·(d x 10), TN (d x B)·(B x 10), NN (B x 10)·(10 x d): the classifier head
 //   nt       NT (B x d)·(d x d)ᵀ        a product with a transposed non-parameter operand
+//   rec_b64, rec_b128, dW_step_b128: the per-step products at batch 64 and 128
 //   narrow_* NN (B x 256)·(256 x w), NN (B x w)·(w x 256), TN (256 x B)·(B x w), w = 8..64: where a
 //            narrow N or K (the heads' 10 classes) stops favouring OpenBLAS
 //   split    NN (B x 512)·(512 x w), w = 128..2048: where splitting a call over reel's pool pays
@@ -30,6 +31,7 @@
 #include "bench/fma_peak.h"
 #include "examples/example_common.h"
 #include "framework/blas.h"
+#include "framework/blas_detail.h"
 #include "framework/rng.h"
 
 #if REEL_BENCH_ONEDNN
@@ -83,8 +85,12 @@ std::vector<Case> default_cases(bool quick) {
     cs.push_back({"split", false, false, B, w, 512});
   // batch 1 and batch 128 at hidden 256
   cs.push_back({"rec_b1", false, false, 1, 256, 256});
-  cs.push_back({"rec_b128", false, false, 128, 256, 256});
-  cs.push_back({"dW_step_b128", true, false, 256, 256, 128});
+  // larger batches: the per-step products of batch 64 and 128, hidden 128..512
+  for (int64_t d : {128, 256, 512}) {
+    cs.push_back({"rec_b64", false, false, 64, d, d});
+    cs.push_back({"rec_b128", false, false, 128, d, d});
+    cs.push_back({"dW_step_b128", true, false, d, d, 128});
+  }
   cs.push_back({"tt", true, true, 256, 256, 32});
   return cs;
 }
@@ -185,6 +191,7 @@ int main(int argc, char** argv) {
     for (const Case& c : cases) ops.push_back(make_operands(c, rng));
     // (case, threads, side) -> per-call us of every round
     std::map<std::tuple<size_t, int, std::string>, std::vector<double>> us;
+    std::map<std::pair<size_t, int>, std::pair<int64_t, int64_t>> blocks;  // oneDNN: worker blocks, stolen
     for (int threads : thread_counts) {
       blas::set_threads(threads);
       for (int r = 0; r < rounds; ++r)
@@ -204,8 +211,11 @@ int main(int argc, char** argv) {
 #endif
             } else {
               blas::set_mode(side == "onednn" ? blas::Mode::onednn : blas::Mode::openblas);
+              const int64_t split0 = blas::detail::onednn_blocks_split(), stolen0 = blas::detail::onednn_blocks_stolen();
               t = per_call_us([&] { blas::gemm(c.ta, c.tb, c.m, c.n, c.k, 1.0f, o.a.data(), lda, o.b.data(), ldb, 1.0f,
                                                o.c.data(), c.n); }, min_ms);
+              blocks[{i, threads}].first += blas::detail::onednn_blocks_split() - split0;
+              blocks[{i, threads}].second += blas::detail::onednn_blocks_stolen() - stolen0;
             }
             us[{i, threads, side}].push_back(t);
           }
@@ -239,6 +249,10 @@ int main(int argc, char** argv) {
               .add("us_best", best).add("us_median", med).add("gflops", flops / (best * 1e3))
               .add("gflops_median", flops / (med * 1e3)).add("peak_pct", 100.0 * flops / (best * 1e3) / peak.gflops())
               .add("auto", pick);
+          if (side == "onednn") {
+            const auto& bl = blocks[{i, threads}];
+            j.add("worker_blocks", bl.first).add("stolen_blocks", bl.second);
+          }
           j.print();
         }
         rows.push_back(row);

@@ -22,5 +22,9 @@ int onednn_parts(int64_t m, int64_t n, int64_t k, int threads);
 int onednn_pool_threads();
 // The OpenMP threads oneDNN saw in its last call from this thread (1, or 0 before any call).
 int onednn_last_omp_threads();
+// Since start: blocks of split calls meant for workers, and how many of them the caller computed
+// itself because no worker had started them (a late or descheduled worker).
+int64_t onednn_blocks_split();
+int64_t onednn_blocks_stolen();
 
 }  // namespace reel::blas::detail

@@ -27,6 +27,9 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -50,6 +53,7 @@ constexpr int kCallerWaitMicros = 100;
 constexpr int64_t kColumnGrain = 16;
 
 thread_local int last_omp_threads = 0;
+std::atomic<int64_t> split_blocks{0}, stolen_blocks{0};  // blocks of split calls; those the caller took over
 
 // One oneDNN call at one OpenMP thread; the caller's OpenMP setting is left as it was.
 void sgemm_one(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
@@ -66,11 +70,16 @@ void sgemm_one(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, c
                              " ldb=" + std::to_string(ldb) + " ldc=" + std::to_string(ldc));
 }
 
-// Workers sleep on a condition variable between calls: no spinning, ever. Part 0 of a job runs on
-// the calling thread, parts 1..n-1 on the workers (worker i always takes part i).
+// Workers sleep on a condition variable between calls: they never poll. Part 0 of a job runs on
+// the calling thread; part i >= 1 is worker i's, unless the caller, done with its own, finds it
+// still unclaimed and computes it itself: a worker that the scheduler woke late, or on the
+// caller's own core (both happen on a shared machine: a split call then ran slower than one
+// thread), costs at most the time of one thread, never more. Which thread computes a block does
+// not change its result: the block is the same call, with denormals flushed (FTZ/DAZ) either way.
 class Pool {
  public:
-  explicit Pool(int threads) : threads_(threads) {
+  explicit Pool(int threads) : threads_(threads), claimed_(new std::atomic<uint64_t>[threads]) {
+    for (int i = 0; i < threads; ++i) claimed_[i].store(0, std::memory_order_relaxed);
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
   }
   ~Pool() {
@@ -84,23 +93,30 @@ class Pool {
   int threads() const { return threads_; }
 
   void run(int parts, const std::function<void(int)>& fn) {
+    uint64_t gen;
     {
       std::lock_guard<std::mutex> g(mu_);
       job_ = &fn;
       parts_ = parts;
       pending_.store(parts - 1, std::memory_order_relaxed);
       error_.clear();
-      ++generation_;
+      gen = ++generation_;
     }
     wake_.notify_all();
-    std::string mine;
-    try {
-      fn(0);
-    } catch (const std::exception& e) {
-      mine = e.what();
+    std::string mine = guarded(fn, 0);
+    for (int i = 1; i < parts; ++i) {  // the blocks no worker has started yet
+      if (!claim(i, gen)) continue;
+      stolen_blocks.fetch_add(1, std::memory_order_relaxed);
+      std::string err;
+      {
+        FlushedDenormals f;
+        err = guarded(fn, i);
+      }
+      if (mine.empty()) mine = err;
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
-    // The caller's own call is still in flight: a short, bounded wait for the workers' blocks
-    // before sleeping saves the second wake-up when they finish just after it.
+    // Blocks still running on workers: a short, bounded wait before sleeping saves a second
+    // wake-up when they finish just after the caller's.
     if (pending_.load(std::memory_order_acquire) != 0) {
       const auto t0 = std::chrono::steady_clock::now();
       int polls = 0;
@@ -121,6 +137,33 @@ class Pool {
   }
 
  private:
+  // FTZ/DAZ for a scope (a worker's setting, for a block the caller computes in its place).
+  struct FlushedDenormals {
+#if defined(__SSE__)
+    unsigned csr = _mm_getcsr();
+    FlushedDenormals() { _mm_setcsr(csr | 0x8040); }
+    ~FlushedDenormals() { _mm_setcsr(csr); }
+#endif
+  };
+
+  static std::string guarded(const std::function<void(int)>& fn, int i) {
+    try {
+      fn(i);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  // Part i of job `gen` goes to whoever claims it first (claims only grow: a worker holding an
+  // older job can never take a part of a newer one).
+  bool claim(int i, uint64_t gen) {
+    uint64_t cur = claimed_[i].load(std::memory_order_acquire);
+    while (cur < gen)
+      if (claimed_[i].compare_exchange_weak(cur, gen, std::memory_order_acq_rel)) return true;
+    return false;
+  }
+
   void work(int index) {
     flush_denormals();
     omp_set_num_threads(1);
@@ -130,15 +173,10 @@ class Pool {
       wake_.wait(l, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
-      if (index >= parts_) continue;
+      if (index >= parts_ || !claim(index, seen)) continue;
       const std::function<void(int)>* fn = job_;
       l.unlock();
-      std::string err;
-      try {
-        (*fn)(index);
-      } catch (const std::exception& e) {
-        err = e.what();
-      }
+      const std::string err = guarded(*fn, index);
       l.lock();
       if (!err.empty() && error_.empty()) error_ = err;
       if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
@@ -146,12 +184,13 @@ class Pool {
   }
 
   const int threads_;
+  std::unique_ptr<std::atomic<uint64_t>[]> claimed_;  // per part: the last job that claimed it
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_, done_;
   const std::function<void(int)>* job_ = nullptr;
   int parts_ = 0;
-  std::atomic<int> pending_{0};
+  std::atomic<int> pending_{0};  // parts >= 1 not finished yet
   uint64_t generation_ = 0;
   bool stop_ = false;
   std::string error_;
@@ -159,7 +198,6 @@ class Pool {
 
 std::mutex pool_mu;  // one split call at a time; also guards the pool's (re)creation
 Pool* pool = nullptr;  // never destroyed at exit: a static destructor could run while a thread still calls
-
 
 }  // namespace
 
@@ -231,8 +269,12 @@ void onednn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
     pool = nullptr;
     pool = new Pool(threads);
   }
+  split_blocks.fetch_add(parts - 1, std::memory_order_relaxed);
   pool->run(parts, block);
 }
+
+int64_t onednn_blocks_split() { return split_blocks.load(std::memory_order_relaxed); }
+int64_t onednn_blocks_stolen() { return stolen_blocks.load(std::memory_order_relaxed); }
 
 int onednn_pool_threads() {
   std::lock_guard<std::mutex> g(pool_mu);
@@ -258,6 +300,8 @@ void onednn_sgemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, in
 int onednn_parts(int64_t, int64_t, int64_t, int) { return 1; }
 int onednn_pool_threads() { return 0; }
 int onednn_last_omp_threads() { return 0; }
+int64_t onednn_blocks_split() { return 0; }
+int64_t onednn_blocks_stolen() { return 0; }
 
 }  // namespace reel::blas::detail
 
