@@ -23,8 +23,10 @@ namespace {
 
 CBLAS_TRANSPOSE tr(bool t) { return t ? CblasTrans : CblasNoTrans; }
 
-// auto_backend: at or below this N or K, OpenBLAS.
+// auto_backend: at or below this N or K, OpenBLAS. OpenBLAS 0.3.21 runs a GEMM on one thread below
+// m·n·k = 65536 x GEMM_MULTITHREAD_THRESHOLD (4): its workers stay asleep.
 constexpr int64_t kNarrow = 32;
+constexpr double kOpenBlasThreadsFrom = 65536.0 * 4;
 
 // Configuration, resolved lazily on first use; set_threads / set_mode win over the environment.
 std::mutex config_mu;
@@ -126,20 +128,26 @@ void set_mode(Mode m) {
 
 Backend auto_backend(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, int threads,
                      bool openblas_kernel_lags) {
-  // The shape classes of bench/bench_gemm (docs/benchmarks.md, "GEMM backends"), 1 thread: oneDNN
-  // ran 1.02-1.6x OpenBLAS's GFLOP/s wherever neither N nor K is narrow (the recurrent products
-  // (32 x d)·(d x G·d) 1.25-1.6x, input projections and weight gradients 1.0-1.2x), and 0.4-0.95x
-  // when N or K is at most 32 (the heads' 10 classes, narrow products; 48 and up favour oneDNN).
-  // Neither the transposes nor M changed the winner, and the same rule holds at 2 threads: there
-  // the two backends' places traded by 10-30 % from one run to the next on this shared machine,
-  // too little to tell a better rule from noise (docs/benchmarks.md).
-  (void)trans_a, (void)trans_b, (void)m, (void)threads;
+  // From bench/bench_gemm's shape classes (docs/benchmarks.md, "GEMM backends"). 1 thread: oneDNN
+  // ran 1.0-1.65x OpenBLAS's GFLOP/s wherever neither N nor K is narrow (the recurrent products
+  // (32 x d)·(d x G·d) 1.25-1.65x, input projections and weight gradients 1.0-1.3x), and 0.4-1.0x
+  // when N or K is at most 32 (the heads' 10 classes, narrow products; 48 and up favour oneDNN);
+  // the transposes did not change the winner. 2+ threads: a multi-threaded OpenBLAS call leaves
+  // its workers yield-spinning for ~0.1 s, and they take the second core from reel's passive pool:
+  // the pool's large calls fell from 237-321 to 138-166 GFLOP/s (1-thread speed) once OpenBLAS
+  // calls were interleaved. So OpenBLAS keeps only the narrow calls it runs on the calling thread
+  // (m·n·k below its threading threshold); oneDNN on reel's pool takes the rest.
+  (void)trans_a, (void)trans_b;
   if (openblas_kernel_lags) return Backend::onednn;
-  return std::min(n, k) > kNarrow ? Backend::onednn : Backend::openblas;
+  if (std::min(n, k) > kNarrow) return Backend::onednn;
+  const double mnk = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  return threads <= 1 || mnk < kOpenBlasThreadsFrom ? Backend::openblas : Backend::onednn;
 }
 
 std::string auto_rule() {
-  return "oneDNN unless N or K <= " + std::to_string(kNarrow) + ", then OpenBLAS";
+  return "oneDNN unless N or K <= " + std::to_string(kNarrow) +
+         ", then OpenBLAS (at 2+ threads only if m·n·k < " + std::to_string(static_cast<int64_t>(kOpenBlasThreadsFrom)) +
+         ", which OpenBLAS runs on the calling thread)";
 }
 
 Backend backend_for(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k) {

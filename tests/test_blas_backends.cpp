@@ -162,6 +162,10 @@ TEST_CASE("the automatic rule is a fixed function of the shape", "[blas][backend
   CHECK(blas::auto_backend(false, false, 32, 10, 512, 1) == blas::Backend::openblas);
   CHECK(blas::auto_backend(true, false, 512, 10, 32, 2) == blas::Backend::openblas);
   CHECK(blas::auto_backend(false, false, 32, 512, 10, 2) == blas::Backend::openblas);
+  // At 2 threads OpenBLAS keeps only the narrow calls it runs on one thread (its workers would spin).
+  CHECK(blas::auto_backend(false, false, 32, 10, 1024, 1) == blas::Backend::openblas);
+  CHECK(blas::auto_backend(false, false, 32, 10, 1024, 2) == blas::Backend::onednn);  // m·n·k 327,680
+  CHECK(blas::auto_backend(false, false, 128, 256, 256, 2) == blas::Backend::onednn);
 }
 
 TEST_CASE("oneDNN and OpenBLAS agree on random matrices: every transpose, odd strides, 1 and 2 threads",
