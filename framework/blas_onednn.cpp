@@ -3,14 +3,16 @@
 // Debian's libdnnl 2.6 is built with the OpenMP CPU runtime (dnnl_version()->cpu_runtime ==
 // DNNL_RUNTIME_OMP, libgomp). Left alone, oneDNN would run every call on omp_get_max_threads()
 // threads — all cores unless OMP_NUM_THREADS says otherwise, per calling thread — and libgomp's
-// workers spin ~300,000 pause iterations after every parallel region (milliseconds: with 2 threads
-// and a 2 ms pause between calls the process burnt 0.65 s of CPU over 0.4 s of sleeping). GOMP
-// reads OMP_WAIT_POLICY / GOMP_SPINCOUNT once, when it loads, before main: no call a library makes
-// later turns the spinning off. So oneDNN runs at ONE OpenMP thread in every call (the calling
-// thread's nthreads ICV is set to 1 for the call and restored after; OpenMP never starts a worker),
-// and reel splits a large call into blocks of C over its own pool: workers that sleep on a
-// condition variable (passive), flush denormals when they start, and always get the same blocks
-// for the same shape and thread count (onednn_parts): bitwise the same result run to run.
+// workers spin ~300,000 pause iterations after every parallel region (milliseconds: at 2 threads,
+// 200 x (GEMM + 2 ms sleep) burnt 0.43 s of CPU beyond the GEMMs' own; bench/idle_cpu). GOMP reads
+// OMP_WAIT_POLICY / GOMP_SPINCOUNT once, when it loads, before main: no call a library makes later
+// turns the spinning off (a setenv from main changed nothing), and the passive policy made
+// oneDNN's own threading slower than one thread at the recurrence's shapes. So oneDNN runs at ONE
+// OpenMP thread in every call (the calling thread's nthreads ICV is set to 1 for the call and
+// restored after; OpenMP never starts a worker), and reel splits a large call into blocks of C
+// over its own pool: workers that sleep on a condition variable (0.02 s beyond the GEMMs in the
+// same measurement), flush denormals when they start, and blocks that are a function of the shape
+// and thread count alone (onednn_parts): bitwise the same result run to run.
 #include "framework/blas_detail.h"
 
 #if REEL_WITH_ONEDNN
