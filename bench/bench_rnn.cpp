@@ -18,6 +18,7 @@
 //   forward_backward  forward, loss = sum(stack_time(h_1..h_T)) (rnn) / sum(output) (lstm, gru), backward.
 //   train_step        forward, Linear head on h_T (10 classes), cross_entropy, backward, SGD step,
 //                     zero_grad.
+//   fma_peak          (only when named) the machine's single-thread FMA peak (bench/fma_peak.h), GFLOP/s.
 //   sgemm             raw reel::blas::gemm at the forward's shapes: the recurrent (B×d)·(d×G·d) and the
 //                     input projection (B·T×n)·(n×G·d); "floor_ms" = one input GEMM + T recurrent GEMMs,
 //                     the time a forward would take if it were nothing but its GEMMs.
@@ -33,6 +34,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
+#include "bench/fma_peak.h"
 #include "examples/example_common.h"
 #include "framework/blas.h"
 #include "framework/ops.h"
@@ -48,59 +51,7 @@ using reel::examples::JsonLine;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-struct Timing {
-  double median = 0, min = 0, max = 0;
-  std::vector<double> samples;  // in run order
-};
-
-Timing summarize(const std::vector<double>& samples) {
-  std::vector<double> ms = samples;
-  std::sort(ms.begin(), ms.end());
-  Timing t;
-  t.samples = samples;
-  const size_t n = ms.size();
-  t.median = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
-  t.min = ms.front();
-  t.max = ms.back();
-  return t;
-}
-
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
-
-// warmup untimed runs, then up to reps timed ones. A budget (max_s > 0) bounds pathological cases:
-// warm-up stops once it has used max_s; timing stops once it has used max_s and has 3 samples, or
-// has used 3·max_s and has 1. bench/torch_rnn_bench.py applies the same rule.
-Timing time_it(int warmup, int reps, double max_s, const std::function<void()>& fn) {
-  const double budget_ms = max_s * 1000.0;
-  const auto w0 = Clock::now();
-  for (int i = 0; i < warmup; ++i) {
-    fn();
-    if (budget_ms > 0 && ms_since(w0) > budget_ms) break;
-  }
-  std::vector<double> ms;
-  ms.reserve(static_cast<size_t>(reps));
-  double total = 0;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = Clock::now();
-    fn();
-    ms.push_back(ms_since(t0));
-    total += ms.back();
-    if (budget_ms > 0 && ((total > budget_ms && ms.size() >= 3) || total > 3 * budget_ms)) break;
-  }
-  return summarize(ms);
-}
-
-std::string json_array(const std::vector<double>& v) {
-  std::string s = "[";
-  char buf[32];
-  for (size_t i = 0; i < v.size(); ++i) {
-    std::snprintf(buf, sizeof(buf), "%s%.4f", i ? "," : "", v[i]);
-    s += buf;
-  }
-  return s + "]";
-}
+using namespace reel::bench;
 
 // kB value of a "Key:   123 kB" line of /proc/self/status; -1 if absent.
 double proc_status_kb(const std::string& key) {
@@ -119,25 +70,6 @@ bool reset_hwm() {
   return static_cast<bool>(f);
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    if (c == '\n') { o += "\\n"; continue; }
-    o += c;
-  }
-  return o;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,7 +85,7 @@ int main(int argc, char** argv) {
       .option("reps", "10", "timed repetitions per metric")
       .option("warmup", "2", "untimed warm-up repetitions per metric")
       .option("max-seconds", "0", "per-metric time budget in s (0: none); reps then stop early, >= 3 kept")
-      .option("metric", "all", "all, or a comma list of peak_mib,forward,forward_backward,train_step,sgemm")
+      .option("metric", "all", "all, or a comma list of peak_mib,forward,forward_backward,train_step,sgemm,fma_peak")
       .option("seed", "1", "random seed");
   return examples::run_main(cli, argc, argv, [&]() -> int {
     const int64_t B = cli.integer("batch"), Tn = cli.integer("seq"), d = cli.integer("hidden"),
@@ -167,7 +99,8 @@ int main(int argc, char** argv) {
     if (metrics.size() == 1 && metrics[0] == "all")
       metrics = {"peak_mib", "forward", "forward_backward", "train_step", "sgemm"};
     for (const auto& m : metrics)
-      if (m != "peak_mib" && m != "forward" && m != "forward_backward" && m != "train_step" && m != "sgemm")
+      if (m != "peak_mib" && m != "forward" && m != "forward_backward" && m != "train_step" && m != "sgemm" &&
+          m != "fma_peak")
         throw UsageError("bench_rnn: unknown metric '" + m + "'");
     const std::string cell = cli.str("cell");
     if (cell != "rnn" && cell != "lstm" && cell != "gru")
@@ -281,6 +214,11 @@ int main(int argc, char** argv) {
             .add("tape_capacity_mib", static_cast<double>(st.capacity_bytes) / mib)
             .add("hwm_reset", static_cast<int64_t>(reset))
             .add("kernel", kernel);
+        j.print();
+      } else if (m == "fma_peak") {
+        const FmaPeak p = measure_fma_peak();
+        JsonLine j = line(m);
+        j.add("gflops", p.gflops()).add("avx512_gflops", p.avx512_gflops).add("avx2_gflops", p.avx2_gflops);
         j.print();
       } else if (m == "sgemm") {
         const int64_t Gd = G * d;  // output columns of both products

@@ -10,16 +10,25 @@ seq_len {50,100,200,500}, plus batch 1 and batch 128 at hidden 256, seq 100; thr
 --quick: batch 32, hidden {128,512}, seq 100 (rnn alone: under two minutes).
 
 Every measurement runs in a fresh process, one per (point, threads, side/configuration), in the order
-reel, PyTorch best, PyTorch as installed, so that machine noise hits all three alike:
+reel, PyTorch best, PyTorch as installed, oneDNN (rotated every round), so that machine noise hits all alike:
   reel               build*/bench/bench_rnn --threads N (blas::set_threads, denormals flushed)
   PyTorch best       OMP_WAIT_POLICY=PASSIVE OPENBLAS_CORETYPE=SkylakeX, torch.set_flush_denormal(True)
   PyTorch installed  the default environment
+  oneDNN             bench/onednn_rnn_bench (same build dir as bench_rnn; built with REEL_WITH_ONEDNN):
+                     oneDNN's own vanilla RNN (tanh) and LSTM primitives, forward inference and forward
+                     training + backward (with the input's gradient); none for gru. OpenMP threads N,
+                     denormals flushed in every OpenMP thread, libgomp's default wait policy
+                     (--onednn-wait-policy to change it).
 Both PyTorch configurations call torch.set_num_threads(N) and set the OpenBLAS pool torch's GEMMs
-use to N threads (torch.set_num_threads alone leaves it at the core count).
+use to N threads (torch.set_num_threads alone leaves it at the core count). The machine's single-
+thread FMA peak is measured once, first (bench_rnn --metric fma_peak), and every side's GFLOP/s is
+reported against it (x N at N threads).
 
-CSV: cell,batch,seq_len,hidden,threads,metric,reel_ms,pytorch_ms,pytorch_installed_ms,ratio with metric in
-forward, forward_backward, train_step (median ms) and peak_mib (MiB, in the *_ms columns);
-pytorch_ms = PyTorch best configuration; ratio = reel / PyTorch best (< 1: reel is faster/smaller).
+CSV: cell,batch,seq_len,hidden,threads,metric,reel_ms,pytorch_ms,pytorch_installed_ms,ratio,onednn_ms,
+ratio_onednn with metric in forward, forward_backward, train_step (median ms) and peak_mib (MiB, in the
+*_ms columns); pytorch_ms = PyTorch best configuration; ratio = reel / PyTorch best (< 1: reel is
+faster/smaller); onednn_ms = oneDNN's primitive (for train_step: its forward_backward, the issue's
+yardstick for a training step); ratio_onednn = reel / oneDNN.
 """
 import argparse
 import csv
@@ -43,6 +52,24 @@ CONTROLLED = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP
               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOTO_NUM_THREADS"]  # CORETYPE and L2_SIZE unset together
 CELLS = ["rnn", "lstm", "gru"]
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # gate blocks: both projections are G·hidden wide
+ONEDNN_CELLS = ("rnn", "lstm")  # oneDNN primitives benchmarked (its GRU is not PyTorch's/reel's cell order)
+
+
+def fwd_flops(b, t, h, cell, n=100):
+    """Useful forward FLOPs: input projection and recurrent products, G gate blocks each."""
+    return 2.0 * b * t * GATES[cell] * (n * h + h * h)
+
+
+def flops_of(side, metric, b, t, h, cell, n=100):
+    """FLOPs of the GEMM work a side's metric does: forward F; forward+backward and the training step
+    add dW_xh, dW_hh and dh (2F - 2BTG·n·d more: the input needs no gradient), oneDNN's backward
+    also computes the input's gradient (3F)."""
+    f = fwd_flops(b, t, h, cell, n)
+    if metric == "forward":
+        return f
+    if side == "onednn":
+        return 3 * f
+    return 3 * f - 2.0 * b * t * GATES[cell] * n * h
 
 
 def grid(quick):
@@ -81,16 +108,22 @@ def pooled(recs):
     if "samples_ms" in out:
         ms = sorted(v for r in recs for v in r["samples_ms"])
         out.update(median_ms=statistics.median(ms), min_ms=ms[0], max_ms=ms[-1], reps_done=len(ms), rounds=len(recs))
-        if "gflops" in out:
-            flops = 2.0 * out["batch"] * out["seq_len"] * GATES[out.get("cell", "rnn")] * (
-                out["input"] * out["hidden"] + out["hidden"] ** 2)
-            out["gflops"] = flops / (out["median_ms"] * 1e6)
+        if "gflops" in out:  # the flops the record's own GFLOP/s implies, over the pooled median
+            out["gflops"] = recs[0]["gflops"] * recs[0]["median_ms"] / out["median_ms"]
     else:
         for k, v in out.items():
             if isinstance(v, float):
                 out[k] = statistics.median(r[k] for r in recs if k in r)
         out["rounds"] = len(recs)
     return out
+
+
+def find_onednn_binary(explicit, bench_rnn):
+    """onednn_rnn_bench from the same build as bench_rnn, or None (a build without oneDNN)."""
+    if explicit:
+        return explicit
+    p = os.path.join(os.path.dirname(bench_rnn), "onednn_rnn_bench")
+    return p if os.access(p, os.X_OK) else None
 
 
 def find_binary(explicit):
@@ -150,6 +183,15 @@ def spread(r):
     return "%s (%s–%s)%s" % (fmt(r["median_ms"]), fmt(r["min_ms"]), fmt(r["max_ms"]), cut)
 
 
+SIDES = ("reel", "best", "installed", "onednn")
+
+
+def onednn_record(sides, metric):
+    """oneDNN's record for a metric: a training step compares with its forward+backward."""
+    od = sides.get("onednn", {})
+    return od.get("forward_backward") if metric == "train_step" else od.get(metric)
+
+
 def value(r, metric):
     if not r:
         return None
@@ -170,12 +212,17 @@ def main():
                     help="per-metric time budget passed to both benches (default 3 with --quick, else 10)")
     ap.add_argument("--binary", default="", help="bench_rnn executable (default: newest build*/bench/bench_rnn)")
     ap.add_argument("--python", default="/usr/bin/python3", help="Python with torch")
+    ap.add_argument("--onednn-binary", default="", help="onednn_rnn_bench executable (default: beside bench_rnn)")
+    ap.add_argument("--no-onednn", action="store_true", help="skip oneDNN's primitives")
+    ap.add_argument("--onednn-wait-policy", default="", help="OMP_WAIT_POLICY for the oneDNN side (default: unset)")
     ap.add_argument("--points", default="", help="override the grid: 'B:T:H,B:T:H,...'")
     ap.add_argument("--docs", default="", help="also replace the results section of this markdown file "
                     "(between <!-- results:begin --> and <!-- results:end -->)")
     a = ap.parse_args()
 
     binary = find_binary(a.binary)
+    onednn = None if a.no_onednn else find_onednn_binary(a.onednn_binary, binary)
+    onednn_env = {"OMP_WAIT_POLICY": a.onednn_wait_policy} if a.onednn_wait_policy else {}
     torch_script = os.path.join(ROOT, "bench", "torch_rnn_bench.py")
     threads = [int(t) for t in a.threads.split(",") if t]
     cells = [c for c in a.cells.split(",") if c]
@@ -193,6 +240,13 @@ def main():
     except OSError:
         rev = "?"
     budget = a.max_seconds if a.max_seconds >= 0 else (3.0 if a.quick else 10.0)
+    # The machine's single-thread FMA peak, once, in a fresh process, before anything else runs.
+    peak_recs = run([binary, "--metric", "fma_peak", "--threads", "1"], {}, log)
+    for r in peak_recs:
+        r["side_config"] = "fma_peak"
+        raw.write(json.dumps(r) + "\n")
+    peak = next((r["gflops"] for r in peak_recs if r.get("metric") == "fma_peak"), None)
+    print("FMA peak (1 thread): %s GFLOP/s" % fmt(peak), flush=True)
     gathered = {}  # (cell,b,t,h,thr) -> {side: {metric: [record per round]}}
     for rnd in range(a.rounds):
         for (cell, (b, t, h)) in [(c, p) for c in cells for p in points]:
@@ -208,6 +262,8 @@ def main():
                     ("best", [a.python, torch_script] + common + ["--flush-denormal", "--config", "best"], BEST_ENV),
                     ("installed", [a.python, torch_script] + common + ["--config", "installed"], {}),
                 ]
+                if onednn and cell in ONEDNN_CELLS:
+                    sides.append(("onednn", [onednn] + common, onednn_env))
                 k = rnd % len(sides)
                 slot = gathered.setdefault((cell, b, t, h, thr), {})
                 for name, cmd, env in sides[k:] + sides[:k]:  # rotate who goes first each round
@@ -217,11 +273,13 @@ def main():
                         raw.write(json.dumps(r) + "\n")
                         slot.setdefault(name, {}).setdefault(r["metric"], []).append(r)
                     raw.flush()
-                got = {n: {m: pooled(v) for m, v in slot.get(n, {}).items()} for n in ("reel", "best")}
-                print("   " + "  ".join("%s %s/%s" % (m, fmt(value(got["reel"].get(m), m)),
-                                                      fmt(value(got["best"].get(m), m))) for m in METRICS)
-                      + "   (reel/PyTorch best)", flush=True)
-    results = {key: {n: {m: pooled(v) for m, v in slot.get(n, {}).items()} for n in ("reel", "best", "installed")}
+                got = {n: {m: pooled(v) for m, v in slot.get(n, {}).items()} for n in SIDES}
+                print("   " + "  ".join("%s %s/%s/%s" % (m, fmt(value(got["reel"].get(m), m)),
+                                                         fmt(value(got["best"].get(m), m)),
+                                                         fmt(value(onednn_record(got, m), m)))
+                                        for m in METRICS)
+                      + "   (reel/PyTorch best/oneDNN)", flush=True)
+    results = {key: {n: {m: pooled(v) for m, v in slot.get(n, {}).items()} for n in SIDES}
                for key, slot in gathered.items()}
     elapsed = time.time() - t_start
 
@@ -232,15 +290,19 @@ def main():
             rv = value(sides["reel"].get(m), m)
             pv = value(sides["best"].get(m), m)
             iv = value(sides["installed"].get(m), m)
+            ov = value(onednn_record(sides, m), m)
             ratio = rv / pv if rv is not None and pv else None
+            ratio_o = rv / ov if rv is not None and ov else None
             rows.append(dict(cell=cell, batch=b, seq_len=t, hidden=h, threads=thr, metric=m,
                              reel_ms="" if rv is None else "%.4f" % rv,
                              pytorch_ms="" if pv is None else "%.4f" % pv,
                              pytorch_installed_ms="" if iv is None else "%.4f" % iv,
-                             ratio="" if ratio is None else "%.4f" % ratio))
+                             ratio="" if ratio is None else "%.4f" % ratio,
+                             onednn_ms="" if ov is None else "%.4f" % ov,
+                             ratio_onednn="" if ratio_o is None else "%.4f" % ratio_o))
     with open(os.path.join(a.out, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["cell", "batch", "seq_len", "hidden", "threads", "metric", "reel_ms", "pytorch_ms",
-                                          "pytorch_installed_ms", "ratio"])
+                                          "pytorch_installed_ms", "ratio", "onednn_ms", "ratio_onednn"])
         w.writeheader()
         w.writerows(rows)
 
@@ -268,6 +330,11 @@ def main():
     md.append("- PyTorch %s best configuration kernel (OMP_WAIT_POLICY=PASSIVE, OPENBLAS_CORETYPE=SkylakeX, "
               "set_flush_denormal): `%s`" % (first("best", "torch_version"), first("best", "kernel")))
     md.append("- PyTorch as installed kernel (default environment): `%s`" % first("installed", "kernel"))
+    if any(sd["onednn"] for sd in results.values()):
+        md.append("- oneDNN: `%s`; weights reordered once into the primitives' layouts outside the timing; "
+                  "fwd+bwd includes the input's gradient, which reel and PyTorch do not compute" % first("onednn", "kernel"))
+    md.append("- Machine FMA peak, 1 thread (bench/fma_peak.h, AVX-512 FMA throughput loop): %s GFLOP/s; "
+              "N threads: N x that" % fmt(peak))
     md.append("- Times: median of the timed reps after warm-up, in ms; spread = (min–max) over the same reps; "
               "* = the per-metric time budget (%g s) cut the reps short (at least 3 kept unless one rep took "
               "over 3x the budget). Peak: VmHWM − VmRSS (MiB) over 2 forward+backward iterations in a fresh "
@@ -352,21 +419,81 @@ def main():
         md.append("Forward at hidden ≥ 512 against the sgemm floor at the recurrence's shapes (same threads; "
                   "target ≥ 70%% for rnn): %s." % ", ".join("%s B%d T%d d%d %dt %.0f%%" % e for e in eff))
         md.append("")
+    # ---- oneDNN's own primitives: the issue's yardstick
+    if any(sd["onednn"] for sd in results.values()):
+        md.append("### Against oneDNN's RNN primitives (reel / oneDNN)")
+        md.append("")
+        md.append("Training step against oneDNN's forward+backward. Targets (B=32 T=100 at hidden 128-1024, and "
+                  "B=128 hidden 256): rnn ≤ 0.85 at 1 thread and ≤ 1.0 at 2; lstm ≤ 0.9 at 1 thread, hidden 256 "
+                  "and 512.")
+        md.append("")
+        md.append("| cell | batch | seq | hidden | threads | oneDNN fwd ms | oneDNN fwd+bwd ms | forward | fwd+bwd | "
+                  "train step / oneDNN fwd+bwd | target | met |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
+        for (cell, b, t, h, thr), sides in results.items():
+            if not sides["onednn"]:
+                continue
+            rats = []
+            for m in ("forward", "forward_backward", "train_step"):
+                rv, ov = value(sides["reel"].get(m), m), value(onednn_record(sides, m), m)
+                rats.append(rv / ov if rv is not None and ov else None)
+            target = None
+            if t == 100 and ((b == 32 and h >= 128) or (b == 128 and h == 256)):
+                if cell == "rnn":
+                    target = 0.85 if thr == 1 else 1.0
+                elif cell == "lstm" and thr == 1 and h in (256, 512) and b == 32:
+                    target = 0.9
+            met = "—" if target is None or rats[2] is None else ("yes" if rats[2] <= target else "**no**")
+            md.append("| %s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+                cell, b, t, h, thr, spread(sides["onednn"].get("forward")),
+                spread(sides["onednn"].get("forward_backward")),
+                *["—" if v is None else "%.2f" % v for v in rats], "—" if target is None else "≤ %.2g" % target, met))
+        md.append("")
+    # ---- GFLOP/s of every side against the machine's FMA peak
+    if peak:
+        md.append("### GFLOP/s against the FMA peak (%s GFLOP/s per thread)" % fmt(peak))
+        md.append("")
+        md.append("FLOPs of the GEMM work each does: forward F = 2·B·T·G·(n·d + d·d); fwd+bwd and the training step "
+                  "3F − 2·B·T·G·n·d (no input gradient); oneDNN's fwd+bwd 3F (with it). % = of threads x peak.")
+        md.append("")
+        md.append("| cell | batch | seq | hidden | threads | reel fwd | PyTorch best fwd | oneDNN fwd | reel fwd+bwd | "
+                  "oneDNN fwd+bwd | reel train step |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for (cell, b, t, h, thr), sides in results.items():
+            def g(side, m, rec):
+                v = value(rec, m)
+                if v is None:
+                    return "—"
+                gf = flops_of(side, m, b, t, h, cell) / (v * 1e6)
+                return "%s (%.0f%%)" % (fmt(gf), 100 * gf / (peak * thr))
+            md.append("| %s | %d | %d | %d | %d | %s |" % (cell, b, t, h, thr, " | ".join([
+                g("reel", "forward", sides["reel"].get("forward")),
+                g("best", "forward", sides["best"].get("forward")),
+                g("onednn", "forward", sides["onednn"].get("forward")),
+                g("reel", "forward_backward", sides["reel"].get("forward_backward")),
+                g("onednn", "forward_backward", sides["onednn"].get("forward_backward")),
+                g("reel", "train_step", sides["reel"].get("train_step"))])))
+        md.append("")
     md.append("### Times (ms, median (min–max)) and peak memory (MiB)")
     md.append("")
-    md.append("| cell | batch | seq | hidden | threads | metric | reel | PyTorch best | PyTorch installed | ratio |")
-    md.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    md.append("| cell | batch | seq | hidden | threads | metric | reel | PyTorch best | PyTorch installed | ratio | "
+              "oneDNN | reel / oneDNN |")
+    md.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for (cell, b, t, h, thr), sides in results.items():
         for m in METRICS:
             r, p, i = (sides[s].get(m) for s in ("reel", "best", "installed"))
+            o = onednn_record(sides, m)
             rat = ratio_of.get((cell, b, t, h, thr, m), "")
+            rv, ov = value(r, m), value(o, m)
             if m == "peak_mib":
                 rc = fmt(value(r, m)) + (" (tape %s)" % fmt(r["tape_peak_mib"]) if r and "tape_peak_mib" in r else "")
                 row = [rc, fmt(value(p, m)), fmt(value(i, m))]
             else:
                 row = [spread(r), spread(p), spread(i)]
-            md.append("| %s | %d | %d | %d | %d | %s | %s | %s |" % (cell, b, t, h, thr, m, " | ".join(row),
-                                                                    "%.2f" % float(rat) if rat else "—"))
+            md.append("| %s | %d | %d | %d | %d | %s | %s | %s | %s | %s |" % (
+                cell, b, t, h, thr, m, " | ".join(row), "%.2f" % float(rat) if rat else "—",
+                spread(o) + (" (fwd+bwd)" if m == "train_step" and o else ""),
+                "%.2f" % (rv / ov) if rv is not None and ov else "—"))
     md.append("")
     md.append("### Forward GFLOP/s (useful FLOPs 2·B·T·G·(n·d + d·d)) beside raw sgemm at the same shapes")
     md.append("")

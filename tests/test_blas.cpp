@@ -1,9 +1,15 @@
-// The BLAS door: row-major GEMM in every transpose combination, the thread setting, the kernel check.
+// The BLAS door: row-major GEMM in every transpose combination, the thread setting, flushed
+// workers, the kernel check.
 #include <catch2/catch.hpp>
 
 #include <vector>
 
 #include "framework/blas.h"
+#include "framework/blas_detail.h"
+
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 using namespace reel;
 
@@ -49,4 +55,35 @@ TEST_CASE("the kernel check names the OPENBLAS_CORETYPE a CPU is missing out on"
   CHECK(blas::kernel_advice("Haswell", false, true).empty());
   CHECK(blas::kernel_advice("Prescott", false, false).empty());  // an old CPU: nothing better exists
   CHECK(blas::describe().find("core=") != std::string::npos);
+}
+
+TEST_CASE("OpenBLAS's workers and reel's oneDNN pool compute with denormals flushed", "[blas]") {
+#if defined(__SSE__)
+  const int before = blas::threads();
+  const blas::Mode mode_before = blas::mode();
+  const unsigned csr = _mm_getcsr();
+  blas::flush_denormals();  // the caller's part; the workers' parts are the library's business
+  blas::set_threads(2);
+  // 1e-20 · 1e-20 = 1e-40 is below float's smallest normal (1.2e-38): with FTZ every product,
+  // hence every element, is 0; a worker without FTZ leaves its block of C denormal.
+  const int64_t m = 256, n = 512, k = 256;
+  std::vector<float> a(static_cast<size_t>(m * k), 1e-20f), b(static_cast<size_t>(k * n), 1e-20f);
+  std::vector<blas::Mode> modes = {blas::Mode::openblas};
+  if (blas::onednn_available()) {
+    modes.push_back(blas::Mode::onednn);
+    REQUIRE(blas::detail::onednn_parts(m, n, k, 2) == 2);
+  }
+  for (blas::Mode mode : modes) {
+    blas::set_mode(mode);
+    std::vector<float> c(static_cast<size_t>(m * n), 1.0f);
+    blas::gemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
+    int64_t nonzero = 0;
+    for (float v : c) nonzero += v != 0.0f;
+    INFO(blas::name(mode) << " at 2 threads: " << nonzero << " of " << c.size() << " elements denormal");
+    CHECK(nonzero == 0);
+  }
+  _mm_setcsr(csr);
+  blas::set_mode(mode_before);
+  blas::set_threads(before);
+#endif
 }

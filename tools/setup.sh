@@ -8,6 +8,7 @@ packages=(
   libspdlog-dev catch2 libhdf5-dev zlib1g-dev graphviz doxygen
   openmpi-bin libopenmpi-dev
   clang libclang-rt-14-dev
+  libdnnl-dev ocl-icd-opencl-dev
   dataset-fashion-mnist
   python3-torch python3-h5py python3-matplotlib python3-numpy
 )
