@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "bench/fma_peak.h"
 #include "examples/example_common.h"
 #include "framework/blas.h"
@@ -124,14 +125,7 @@ double per_call_us(F&& fn, double min_ms) {
   return ms * 1000.0 / static_cast<double>(calls);
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
+using reel::bench::split;
 
 std::string gfmt(double v) {
   char buf[32];
