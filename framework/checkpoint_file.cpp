@@ -299,6 +299,9 @@ void precheck_unsealed(const std::string& path, int64_t file_bytes) {
   const pid_t child = ::fork();
   if (child < 0) return;  // cannot isolate: read it directly, as before
   if (child == 0) {
+    // The parent's crash handlers (a test framework's, a sanitizer's) are not the child's: a crash
+    // here must end the child by its signal, which the parent reads.
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(sig, SIG_DFL);
     ::alarm(30);
     // The isolation's own test (tests/test_checkpoint_robust.cpp): a child that crashes or hangs.
     if (const char* t = std::getenv("REEL_PRECHECK_SELFTEST")) {

@@ -468,7 +468,7 @@ TEST_CASE("Unsealed files are first read in a child process: a crash or a hang t
   write_bytes(plain, bytes.substr(512));
   CHECK(read_training_state(plain).global_step == 0);  // a good unsealed file: accepted
   ::setenv("REEL_PRECHECK_SELFTEST", "crash", 1);
-  CHECK_THROWS_WITH(read_training_state(plain), Catch::Contains("the HDF5 library crashed (signal 11)"));
+  CHECK_THROWS_WITH(read_training_state(plain), Catch::Contains("the HDF5 library crashed (signal 11)"));  // SIGSEGV
   CHECK(read_training_state(sealed).global_step == 0);  // sealed files are verified by their CRC instead
   ::unsetenv("REEL_PRECHECK_SELFTEST");
 }
