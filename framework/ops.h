@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "framework/rng.h"
 #include "framework/tape.h"
 
 namespace reel {
@@ -15,6 +16,9 @@ namespace reel {
 /// y = op(a) · op(b), op(x) = x or, with trans_x, its transpose. a may be rank 3 (B,T,K): read as
 /// (B*T,K), y is (B,T,N). b is rank 2.
 template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a = false, bool trans_b = false);
+/// Batched y[i] = op(a[i]) · op(b[i]) for a (B,M,K) and b (B,K,N) (transposed operands: (B,K,M),
+/// (B,N,K)), y (B,M,N): torch.bmm. One GEMM per batch entry.
+template <class T> Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a = false, bool trans_b = false);
 
 // ---- elementwise (framework/ops/elementwise.cpp)
 template <class T> Var<T> add(const Var<T>& a, const Var<T>& b);       ///< y = a + b
@@ -25,6 +29,18 @@ template <class T> Var<T> bias_add(const Var<T>& x, const Var<T>& b);  ///< y[..
 template <class T> Var<T> tanh(const Var<T>& x);                       ///< y = tanh(x)
 template <class T> Var<T> relu(const Var<T>& x);                       ///< y = max(0, x)
 template <class T> Var<T> sigmoid(const Var<T>& x);                    ///< y = 1 / (1 + e^-x)
+template <class T> Var<T> exp(const Var<T>& x);                        ///< y = e^x
+/// y = ln x; x ≤ 0 gives -inf or NaN as std::log does (the anomaly detector names the op)
+template <class T> Var<T> log(const Var<T>& x);
+template <class T> Var<T> reciprocal(const Var<T>& x);                 ///< y = 1 / x
+template <class T> Var<T> div(const Var<T>& a, const Var<T>& b);       ///< y = a / b, same shapes
+
+// ---- dropout (framework/ops/dropout.cpp)
+/// Inverted dropout, as torch.nn.functional.dropout: with training, each element is zeroed with
+/// probability p and the others scaled by 1/(1-p), the keep mask drawn from rng (one uniform per
+/// element, in row-major order) and recorded on the tape for the backward; without training, or
+/// with p = 0, y is x itself (nothing recorded, no draw). UsageError unless 0 <= p < 1.
+template <class T> Var<T> dropout(const Var<T>& x, double p, Rng& rng, bool training);
 
 // ---- fused (framework/ops/fused.cpp)
 /// The Elman recurrence h = act(a + h_prev·W + b), act tanh or relu, computed in one pass (a + b
@@ -79,6 +95,10 @@ template <class T> Var<T> sum(const Var<T>& x);   ///< y = Σ x
 template <class T> Var<T> mean(const Var<T>& x);  ///< y = Σ x / n
 /// y[i, :] = x[i, :] - log Σ_j exp x[i, j], over the last axis
 template <class T> Var<T> log_softmax(const Var<T>& x);
+/// y[i, :] = softmax(x[i, :]) over the last axis. With a mask (x's element count of {0, 1}), the
+/// masked-out entries get probability exactly 0 and no gradient, as x.masked_fill(~mask, -inf)
+/// .softmax(-1) gives them; a row with every entry masked out is a UsageError naming the row.
+template <class T> Var<T> softmax(const Var<T>& x, const std::vector<T>& mask = {});
 /// Mean over rows i with mask[i] != 0 of -log softmax(logits[i])[targets[i]]. logits (N,C) or
 /// (B,T,C) read as (N,C); targets N ints in [0,C); mask empty (all rows) or N values in {0,1}.
 template <class T> Var<T> cross_entropy(const Var<T>& logits, const std::vector<int64_t>& targets,
@@ -99,6 +119,10 @@ template <class T> Var<T> concat(const std::vector<Var<T>>& xs);        ///< alo
 template <class T> Var<T> slice_cols(const Var<T>& x, int64_t begin, int64_t end);
 template <class T> Var<T> concat_rows(const std::vector<Var<T>>& xs);   ///< along the first axis
 template <class T> Var<T> reshape(const Var<T>& x, const Shape& shape); ///< same values, new shape
+/// (B,T,F): each sequence b reversed within its length, y[b, t] = x[b, lengths[b]-1-t] for
+/// t < lengths[b], padding (t >= lengths[b]) copied as it is; lengths empty: every row full.
+/// Its own inverse. ShapeError unless lengths has B values in [0, T].
+template <class T> Var<T> reverse_time(const Var<T>& x, const std::vector<int64_t>& lengths = {});
 /// y[i, :] = weight[ids[i], :]; ids has `shape` (N) or (B,T), output shape + (E). Repeated ids
 /// accumulate in the weight's gradient.
 template <class T> Var<T> embedding(const Var<T>& weight, const std::vector<int64_t>& ids, const Shape& ids_shape);
