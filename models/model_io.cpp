@@ -40,6 +40,9 @@ static void read_runner_fields(const AttributeGroup& g, int64_t format_version, 
 SequenceModelConfig model_config_from_group(const AttributeGroup& g, int64_t format_version) {
   SequenceModelConfig c;
   c.kind = g.get_string("kind");
+  if (c.kind == "seq2seq" || c.kind == "generator")
+    throw CheckpointError((g.file().empty() ? "" : g.file() + ": ") + "a checkpoint of a " + c.kind + ", not of a classifier or tagger (load it with load_" +
+                          (c.kind == "seq2seq" ? "seq2seq" : "generator") + ", models/generation_io.h)");
   c.input_dim = g.get_int("input_dim");
   c.vocab_size = g.get_int("vocab_size");
   c.embed_dim = g.get_int("embed_dim");

@@ -1,0 +1,245 @@
+#include "models/seq2seq.h"
+
+#include <cmath>
+
+#include "framework/ops.h"
+#include "framework/sampling.h"
+#include "models/sequence_models.h"
+#include "models/vanilla_cell.h"
+
+namespace reel {
+
+RunnerConfig Seq2SeqConfig::encoder() const {
+  RunnerConfig rc;
+  rc.cell = cell;
+  rc.input_dim = embed_dim;
+  rc.hidden_dim = hidden_dim;
+  rc.num_layers = num_layers;
+  rc.bidirectional = bidirectional;
+  rc.activation = activation;
+  return rc;
+}
+
+RunnerConfig Seq2SeqConfig::decoder() const {
+  RunnerConfig rc = encoder();
+  rc.hidden_dim = decoder_dim();
+  rc.bidirectional = false;
+  return rc;
+}
+
+void Seq2SeqConfig::validate() const {
+  const std::pair<const char*, int64_t> sizes[] = {{"src_vocab", src_vocab}, {"tgt_vocab", tgt_vocab},
+                                                   {"embed_dim", embed_dim}, {"hidden_dim", hidden_dim}};
+  for (const auto& [name, v] : sizes)
+    if (v < 1 || v > kMaxModelDim)
+      throw UsageError(std::string("Seq2SeqConfig: ") + name + " = " + std::to_string(v) + " outside 1.." +
+                       std::to_string(kMaxModelDim));
+  if (decoder_hidden < 0 || decoder_hidden > kMaxModelDim)
+    throw UsageError("Seq2SeqConfig: decoder_hidden = " + std::to_string(decoder_hidden) + " outside 0.." +
+                     std::to_string(kMaxModelDim) + " (0: directions x hidden_dim)");
+  for (const auto& [name, v] : {std::pair<const char*, int64_t>{"bos", bos}, {"eos", eos}})
+    if (v < 0 || v >= tgt_vocab)
+      throw UsageError(std::string("Seq2SeqConfig: ") + name + " = " + std::to_string(v) + " is not a target id (tgt_vocab " +
+                       std::to_string(tgt_vocab) + ")");
+  if (bos == eos) throw UsageError("Seq2SeqConfig: bos and eos are both " + std::to_string(bos) + ", expected two ids");
+  if (num_layers < 1 || num_layers > 64)
+    throw UsageError("Seq2SeqConfig: num_layers = " + std::to_string(num_layers) + " outside 1..64");
+  parse_activation(activation);
+  encoder().validate();
+  decoder().validate();
+}
+
+template <class T>
+EncodedSource<T> EncodedSource<T>::select(const std::vector<int64_t>& rows) const {
+  EncodedSource<T> e;
+  e.batch = static_cast<int64_t>(rows.size());
+  e.max_len = max_len;
+  e.lengths.reserve(rows.size());
+  for (int64_t r : rows) {
+    if (r < 0 || r >= batch)
+      throw UsageError("EncodedSource::select: row " + std::to_string(r) + " outside [0, " + std::to_string(batch) + ")");
+    e.lengths.push_back(lengths[static_cast<size_t>(r)]);
+    e.mask.insert(e.mask.end(), mask.begin() + r * max_len, mask.begin() + (r + 1) * max_len);
+  }
+  if (memory.valid()) e.memory = gather_rows(memory, rows);
+  if (keys.valid()) e.keys = gather_rows(keys, rows);
+  for (const CellState<T>& s : init) {
+    CellState<T> p;
+    for (const Var<T>& v : s) p.push_back(gather_rows(v, rows));
+    e.init.push_back(p);
+  }
+  return e;
+}
+
+template <class T>
+EncoderDecoder<T>::EncoderDecoder(ParameterStore<T>& store, const Seq2SeqConfig& config, Rng& rng)
+    : store_(store), config_(config) {
+  config_.validate();
+  const Seq2SeqConfig& c = config_;
+  src_embed_ = std::make_unique<Embedding<T>>(store, c.src_vocab, c.embed_dim, rng, "src_embed");
+  encoder_ = std::make_unique<SequenceRunner<T>>(store, c.encoder(), rng, "encoder");
+  const int64_t enc_out = c.encoder().output_dim(), dec = c.decoder_dim();
+  const int parts = encoder_->state_size();
+  for (int64_t l = 0; l < c.num_layers; ++l)
+    for (int p = 0; p < parts; ++p)
+      bridge_.push_back(std::make_unique<Linear<T>>(store, enc_out, dec, rng,
+                                                    "bridge.l" + std::to_string(l) + (p == 0 ? ".h" : ".c")));
+  tgt_embed_ = std::make_unique<Embedding<T>>(store, c.tgt_vocab, c.embed_dim, rng, "tgt_embed");
+  decoder_ = std::make_unique<SequenceRunner<T>>(store, c.decoder(), rng, "decoder");
+  if (c.attention) {
+    attn_W_ = &store.add("attn.W", Shape{enc_out, dec});
+    const double bound = 1.0 / std::sqrt(static_cast<double>(enc_out));
+    for (T& v : attn_W_->value) v = static_cast<T>((2 * rng.uniform() - 1) * bound);
+    attn_out_ = std::make_unique<Linear<T>>(store, enc_out + dec, dec, rng, "attn_out");
+  }
+  head_ = std::make_unique<Linear<T>>(store, dec, c.tgt_vocab, rng, "head");
+}
+
+template <class T>
+EncoderDecoder<T>::~EncoderDecoder() = default;
+
+static void check_ids(const char* who, const std::vector<int64_t>& ids, int64_t vocab, const char* what) {
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= vocab)
+      throw UsageError(std::string(who) + ": " + what + " id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
+                       " outside [0, " + std::to_string(vocab) + ")");
+}
+
+template <class T>
+static void check_id_batch(const char* who, const SequenceBatch<T>& b, int64_t vocab, const char* what) {
+  if (b.features != 0 || b.ids.size() != static_cast<size_t>(b.batch * b.max_len))
+    throw UsageError(std::string(who) + ": the " + what + " batch must hold token ids (batch x max_len), got " +
+                     std::to_string(b.ids.size()) + " ids for " + std::to_string(b.batch) + " x " + std::to_string(b.max_len));
+  if (b.batch < 1) throw UsageError(std::string(who) + ": an empty " + what + " batch");
+  if (b.lengths.size() != static_cast<size_t>(b.batch))
+    throw UsageError(std::string(who) + ": " + std::to_string(b.lengths.size()) + " " + what + " lengths for a batch of " +
+                     std::to_string(b.batch));
+  for (size_t i = 0; i < b.lengths.size(); ++i)
+    if (b.lengths[i] < 1 || b.lengths[i] > b.max_len)
+      throw UsageError(std::string(who) + ": " + what + " " + std::to_string(i) + " has length " + std::to_string(b.lengths[i]) +
+                       ", expected 1.." + std::to_string(b.max_len) + " (an empty " + what + " cannot be encoded)");
+  check_ids(who, b.ids, vocab, what);
+}
+
+template <class T>
+std::vector<CellState<T>> EncoderDecoder<T>::bridge(Tape<T>& tape, const RunnerOutput<T>& out) const {
+  const int D = out.directions, parts = encoder_->state_size();
+  std::vector<CellState<T>> init;
+  for (int64_t l = 0; l < config_.num_layers; ++l) {
+    CellState<T> s;
+    for (int p = 0; p < parts; ++p) {
+      std::vector<Var<T>> dirs;
+      for (int d = 0; d < D; ++d) dirs.push_back(out.final_states[static_cast<size_t>(l * D + d)][static_cast<size_t>(p)]);
+      const Var<T> x = D == 1 ? dirs[0] : concat(dirs);
+      s.push_back(tanh(bridge_[static_cast<size_t>(l * parts + p)]->forward(tape, x)));
+    }
+    init.push_back(s);
+  }
+  return init;
+}
+
+template <class T>
+EncodedSource<T> EncoderDecoder<T>::encode(Tape<T>& tape, const SequenceBatch<T>& source) const {
+  check_id_batch("EncoderDecoder::encode", source, config_.src_vocab, "source");
+  EncodedSource<T> e;
+  e.batch = source.batch;
+  e.max_len = source.max_len;
+  e.lengths = source.lengths;
+  e.mask.assign(static_cast<size_t>(e.batch * e.max_len), T(0));
+  for (int64_t b = 0; b < e.batch; ++b)
+    for (int64_t t = 0; t < e.lengths[static_cast<size_t>(b)]; ++t) e.mask[static_cast<size_t>(b * e.max_len + t)] = T(1);
+  const Var<T> x = src_embed_->forward(tape, source.ids, Shape{e.batch, e.max_len});
+  const RunnerOutput<T> out = encoder_->forward(tape, RunnerInput<T>::padded(x, source.lengths), {}, config_.attention);
+  e.init = bridge(tape, out);
+  if (config_.attention) {
+    e.memory = out.output;
+    e.keys = matmul(e.memory, tape.param(*attn_W_));
+  }
+  return e;
+}
+
+// q (B, steps, H) -> o (B, steps, H) = tanh(W_c [c; q] + b_c), c the attention-weighted memory.
+template <class T>
+Var<T> EncoderDecoder<T>::attend(Tape<T>& tape, const EncodedSource<T>& enc, const Var<T>& q, int64_t steps) const {
+  const int64_t B = enc.batch, S = enc.max_len;
+  std::vector<T> mask(static_cast<size_t>(B * steps * S));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < steps; ++t)
+      std::copy_n(enc.mask.begin() + b * S, S, mask.begin() + (b * steps + t) * S);
+  const Var<T> a = softmax(bmm(q, enc.keys, false, true), mask);  // (B, steps, S)
+  const Var<T> ctx = bmm(a, enc.memory);                          // (B, steps, D·H)
+  return tanh(attn_out_->forward(tape, concat(std::vector<Var<T>>{ctx, q})));
+}
+
+template <class T>
+DecoderStep<T> EncoderDecoder<T>::decode_step(Tape<T>& tape, const EncodedSource<T>& enc, const std::vector<int64_t>& prev,
+                                              const std::vector<CellState<T>>& state) const {
+  if (static_cast<int64_t>(prev.size()) != enc.batch)
+    throw UsageError("EncoderDecoder::decode_step: " + std::to_string(prev.size()) + " previous tokens for " +
+                     std::to_string(enc.batch) + " sources");
+  check_ids("EncoderDecoder::decode_step", prev, config_.tgt_vocab, "target");
+  const Var<T> x = tgt_embed_->forward(tape, prev, Shape{enc.batch, 1});
+  RunnerOutput<T> out = decoder_->forward(tape, RunnerInput<T>::padded(x), state.empty() ? enc.init : state);
+  Var<T> o = config_.attention ? attend(tape, enc, out.output, 1) : out.output;
+  DecoderStep<T> step;
+  step.logits = reshape(head_->forward(tape, o), Shape{enc.batch, config_.tgt_vocab});
+  step.state = std::move(out.final_states);
+  return step;
+}
+
+template <class T>
+Var<T> EncoderDecoder<T>::teacher_forced_logits(Tape<T>& tape, const EncodedSource<T>& enc, const SequenceBatch<T>& target) const {
+  check_id_batch("EncoderDecoder::loss", target, config_.tgt_vocab, "target");
+  if (target.batch != enc.batch)
+    throw UsageError("EncoderDecoder: " + std::to_string(target.batch) + " targets for " + std::to_string(enc.batch) + " sources");
+  const ShiftedTargets s = shift_targets(target, config_.bos, config_.eos);
+  const Var<T> x = tgt_embed_->forward(tape, s.input, Shape{enc.batch, s.steps});
+  const Var<T> q = decoder_->forward(tape, RunnerInput<T>::padded(x, s.lengths), enc.init).output;
+  return head_->forward(tape, config_.attention ? attend(tape, enc, q, s.steps) : q);
+}
+
+template <class T>
+Var<T> EncoderDecoder<T>::stepwise_logits(Tape<T>& tape, const EncodedSource<T>& enc, const SequenceBatch<T>& target,
+                                          double ratio, Rng& rng) const {
+  check_id_batch("EncoderDecoder::loss", target, config_.tgt_vocab, "target");
+  if (target.batch != enc.batch)
+    throw UsageError("EncoderDecoder: " + std::to_string(target.batch) + " targets for " + std::to_string(enc.batch) + " sources");
+  const ShiftedTargets s = shift_targets(target, config_.bos, config_.eos);
+  const int64_t B = enc.batch, V = config_.tgt_vocab;
+  std::vector<int64_t> prev(static_cast<size_t>(B), config_.bos);
+  std::vector<CellState<T>> state = enc.init;
+  std::vector<Var<T>> steps;
+  for (int64_t t = 0; t < s.steps; ++t) {
+    if (t > 0) {
+      const bool gold = rng.uniform() < ratio;
+      if (gold)
+        for (int64_t b = 0; b < B; ++b) prev[static_cast<size_t>(b)] = s.input[static_cast<size_t>(b * s.steps + t)];
+      else
+        prev = argmax_rows(steps.back().data(), B, V);
+    }
+    DecoderStep<T> d = decode_step(tape, enc, prev, state);
+    steps.push_back(d.logits);
+    state = std::move(d.state);
+  }
+  return stack_time(steps);
+}
+
+template <class T>
+Var<T> EncoderDecoder<T>::loss(Tape<T>& tape, const PairBatch<T>& batch, double teacher_forcing, Rng* rng) const {
+  if (!(teacher_forcing >= 0 && teacher_forcing <= 1))
+    throw UsageError("EncoderDecoder::loss: teacher_forcing = " + std::to_string(teacher_forcing) + ", expected 0..1");
+  if (teacher_forcing < 1 && !rng)
+    throw UsageError("EncoderDecoder::loss: teacher_forcing < 1 draws a coin per step: pass the Rng");
+  const EncodedSource<T> enc = encode(tape, batch.source);
+  const Var<T> logits = teacher_forcing >= 1 ? teacher_forced_logits(tape, enc, batch.target)
+                                             : stepwise_logits(tape, enc, batch.target, teacher_forcing, *rng);
+  const ShiftedTargets s = shift_targets(batch.target, config_.bos, config_.eos);
+  return cross_entropy(reshape(logits, Shape{enc.batch * s.steps, config_.tgt_vocab}), s.output, shifted_mask<T>(s));
+}
+
+template struct EncodedSource<float>;
+template struct EncodedSource<double>;
+template class EncoderDecoder<float>;
+template class EncoderDecoder<double>;
+
+}  // namespace reel
