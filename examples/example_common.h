@@ -62,9 +62,11 @@ struct Defaults {
   int64_t hidden;
   int64_t batch;
   double lr;
+  std::string cell = "rnn";  // --cell's default
 };
 
-inline void add_training_flags(Cli& cli, const Defaults& d) {
+// The flags of every training program: optimisation, checkpoints, metrics, the recurrent layers.
+inline void add_core_training_flags(Cli& cli, const Defaults& d) {
   cli.option("epochs", std::to_string(d.epochs), "total training epochs").integer_in(1, 100000)
       .option("hidden", std::to_string(d.hidden), "hidden size").integer_in(1, 16384)
       .option("lr", std::to_string(d.lr), "Adam learning rate").number_in(1e-12, 10)
@@ -72,16 +74,20 @@ inline void add_training_flags(Cli& cli, const Defaults& d) {
       .option("clip", "1.0", "gradient-norm clipping (0: off)").number_in(0, 1e12)
       .option("seed", "1", "random seed (initialisation, shuffling)").integer_in(0, int64_t{1} << 53)
       .option("threads", "1", "BLAS threads").integer_in(1, 256)
-      .option("data", d.data_dir, "data directory")
       .option("metrics", "", "per-epoch metrics CSV file")
       .option("checkpoint", "", "checkpoint file (.h5) written at every epoch end; best dev model beside it")
       .option("resume", "", "resume training from this checkpoint, or 'latest': the newest good one of --checkpoint")
       .flag("override", "with --resume: --lr given on the command line wins over the checkpoint's")
-      .option("mode", "packed", "batch layout: packed or padded")
-      .option("cell", "rnn", "recurrent cell: rnn, lstm or gru")
+      .option("cell", d.cell, "recurrent cell: rnn, lstm or gru")
       .option("layers", "1", "stacked recurrent layers").integer_in(1, 64)
       .flag("bidirectional", "a second direction reading each sequence backwards (outputs side by side)")
       .flag("anomaly", "find the op/timestep/row of the first NaN/Inf (slow)");
+}
+
+// The core flags plus --data, --mode and the data-parallel ones (the classifier's and tagger's).
+inline void add_training_flags(Cli& cli, const Defaults& d) {
+  add_core_training_flags(cli, d);
+  cli.option("data", d.data_dir, "data directory").option("mode", "packed", "batch layout: packed or padded");
   add_distributed_flags(cli);
 }
 

@@ -153,16 +153,28 @@ std::string describe_any_model(const CheckpointSummary& s) {
   return describe_model(model_config_of(s));
 }
 
-template <class T>
-void save_seq2seq(const std::string& path, const ParameterStore<T>& store, ConstOptimizerPtr<T> opt, const TrainingState& state,
-                  const Seq2SeqConfig& config, const Vocab& source, const Vocab& target) {
+AttributeGroups seq2seq_groups(const Seq2SeqConfig& config, const Vocab& source, const Vocab& target) {
   if (source.size() != config.src_vocab || target.size() != config.tgt_vocab)
-    throw UsageError("save_seq2seq: symbol tables of " + std::to_string(source.size()) + " and " + std::to_string(target.size()) +
+    throw UsageError("seq2seq_groups: symbol tables of " + std::to_string(source.size()) + " and " + std::to_string(target.size()) +
                      " for src_vocab " + std::to_string(config.src_vocab) + " and tgt_vocab " + std::to_string(config.tgt_vocab));
   AttributeGroups groups{{kModelConfigGroup, seq2seq_config_group(config)}};
   groups.emplace(kSourceVocabGroup, vocab_group(source)).first->second.set_origin("", kSourceVocabGroup);
   groups.emplace(kTargetVocabGroup, vocab_group(target)).first->second.set_origin("", kTargetVocabGroup);
-  save_checkpoint(path, store, opt, state, groups);
+  return groups;
+}
+
+AttributeGroups generator_groups(const GeneratorConfig& config, const Vocab& symbols, const std::vector<std::string>& categories) {
+  if (symbols.size() != config.vocab)
+    throw UsageError("generator_groups: a symbol table of " + std::to_string(symbols.size()) + " for vocab " + std::to_string(config.vocab));
+  AttributeGroups groups{{kModelConfigGroup, generator_config_group(config, categories)}};
+  groups.emplace(kVocabGroup, vocab_group(symbols));
+  return groups;
+}
+
+template <class T>
+void save_seq2seq(const std::string& path, const ParameterStore<T>& store, ConstOptimizerPtr<T> opt, const TrainingState& state,
+                  const Seq2SeqConfig& config, const Vocab& source, const Vocab& target) {
+  save_checkpoint(path, store, opt, state, seq2seq_groups(config, source, target));
 }
 
 template <class T>
@@ -183,11 +195,7 @@ LoadedSeq2Seq<T> load_seq2seq(const std::string& path) {
 template <class T>
 void save_generator(const std::string& path, const ParameterStore<T>& store, ConstOptimizerPtr<T> opt, const TrainingState& state,
                     const GeneratorConfig& config, const Vocab& symbols, const std::vector<std::string>& categories) {
-  if (symbols.size() != config.vocab)
-    throw UsageError("save_generator: a symbol table of " + std::to_string(symbols.size()) + " for vocab " + std::to_string(config.vocab));
-  AttributeGroups groups{{kModelConfigGroup, generator_config_group(config, categories)}};
-  groups.emplace(kVocabGroup, vocab_group(symbols));
-  save_checkpoint(path, store, opt, state, groups);
+  save_checkpoint(path, store, opt, state, generator_groups(config, symbols, categories));
 }
 
 template <class T>

@@ -67,6 +67,11 @@ struct LoadedGenerator {
   TrainingState state;  ///< the file's progress
 };
 
+/// The groups an encoder-decoder's checkpoint holds (config, src_vocab, tgt_vocab), for
+/// CheckpointManager::save; UsageError if the tables' sizes are not the config's.
+AttributeGroups seq2seq_groups(const Seq2SeqConfig& config, const Vocab& source, const Vocab& target);
+/// The groups a generator's checkpoint holds (config with the category names, vocab).
+AttributeGroups generator_groups(const GeneratorConfig& config, const Vocab& symbols, const std::vector<std::string>& categories);
 /// Saves an encoder-decoder with both symbol tables (their sizes must be the config's).
 template <class T>
 void save_seq2seq(const std::string& path, const ParameterStore<T>& store, ConstOptimizerPtr<T> opt, const TrainingState& state,

@@ -237,6 +237,26 @@ Var<T> EncoderDecoder<T>::loss(Tape<T>& tape, const PairBatch<T>& batch, double 
   return cross_entropy(reshape(logits, Shape{enc.batch * s.steps, config_.tgt_vocab}), s.output, shifted_mask<T>(s));
 }
 
+template <class T>
+PairBatch<T> with_targets(SequenceBatch<T> sources, const SequenceDataset<T>& targets) {
+  if (sources.index.size() != static_cast<size_t>(sources.batch))
+    throw UsageError("with_targets: the source batch has no dataset index (make it with collate or a DataLoader)");
+  std::vector<std::vector<int64_t>> t;
+  t.reserve(sources.index.size());
+  for (int64_t i : sources.index) {
+    if (i < 0 || i >= targets.size())
+      throw UsageError("with_targets: index " + std::to_string(i) + " outside the " + std::to_string(targets.size()) + " targets of '" +
+                       targets.name() + "'");
+    t.push_back(targets.ids(i));
+  }
+  PairBatch<T> p;
+  p.target = collate_ids<T>(t);
+  p.source = std::move(sources);
+  return p;
+}
+
+template PairBatch<float> with_targets(SequenceBatch<float>, const SequenceDataset<float>&);
+template PairBatch<double> with_targets(SequenceBatch<double>, const SequenceDataset<double>&);
 template struct EncodedSource<float>;
 template struct EncodedSource<double>;
 template class EncoderDecoder<float>;

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
 #include "data/sequence_batch.h"
 #include "models/embedding.h"
 #include "models/shifted_targets.h"
@@ -82,6 +83,11 @@ struct PairBatch {
   SequenceBatch<T> source;  ///< ids (batch, max_len), lengths
   SequenceBatch<T> target;  ///< ids (batch, max_len), lengths; the same batch size
 };
+
+/// sources (a DataLoader's batch, its index set) with their targets: targets.ids(sources.index[i])
+/// padded. UsageError if the batch has no index or an index is outside targets.
+template <class T>
+PairBatch<T> with_targets(SequenceBatch<T> sources, const SequenceDataset<T>& targets);
 
 /// The encoder-decoder (see the file description).
 template <class T>
