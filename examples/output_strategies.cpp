@@ -26,14 +26,14 @@ using namespace reel;
 
 namespace {
 
-std::string shape_of(const std::vector<int64_t>& d) {
+std::string dims_of(const std::vector<int64_t>& d) {
   std::string s = "(";
   for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
   return s + ")";
 }
 std::string shape_of(const Shape& s) {
   std::vector<int64_t> d(s.dims.begin(), s.dims.begin() + s.rank);
-  return shape_of(d);
+  return dims_of(d);
 }
 
 std::string lengths_of(const std::vector<int64_t>& v) {
@@ -58,13 +58,13 @@ int run(const Cli& cli) {
   ParameterStore<float> s1, s2, s3, s4;
   Tape<float> tape;
   const Var<float> m2o = SequenceClassifier<float>(s1, mc, rng).logits(tape, x);
-  std::printf("Many-to-One (sequence classification):\n  Input shape: %s\n  Output shape: %s\n", shape_of({B, T, F}).c_str(),
+  std::printf("Many-to-One (sequence classification):\n  Input shape: %s\n  Output shape: %s\n", dims_of({B, T, F}).c_str(),
               shape_of(m2o.shape()).c_str());
   std::printf("  Interpretation: One class prediction per sequence\n");
   SequenceTagger<float> tagger(s2, mc, rng);
   const std::vector<float> m2m = tagger.forward(tape, x).by_position(x);
-  std::printf("Many-to-Many Aligned (sequence labeling):\n  Input shape: %s\n  Output shape: %s\n", shape_of({B, T, F}).c_str(),
-              shape_of({B, T, static_cast<int64_t>(m2m.size()) / (B * T)}).c_str());
+  std::printf("Many-to-Many Aligned (sequence labeling):\n  Input shape: %s\n  Output shape: %s\n", dims_of({B, T, F}).c_str(),
+              dims_of({B, T, static_cast<int64_t>(m2m.size()) / (B * T)}).c_str());
   std::printf("  Interpretation: One class prediction per timestep\n");
 
   Seq2SeqConfig sc;
@@ -80,8 +80,8 @@ int run(const Cli& cli) {
   const std::vector<Hypothesis> decoded = greedy_decode(s2s, tape, sb, kMaxLen);
   std::vector<int64_t> decoded_len;
   for (const Hypothesis& h : decoded) decoded_len.push_back(static_cast<int64_t>(h.tokens.size()));
-  std::printf("Many-to-Many Unaligned (encoder-decoder):\n  Source shape: %s  Target shape: %s\n", shape_of({B, T}).c_str(),
-              shape_of({B, 7}).c_str());
+  std::printf("Many-to-Many Unaligned (encoder-decoder):\n  Source shape: %s  Target shape: %s\n", dims_of({B, T}).c_str(),
+              dims_of({B, 7}).c_str());
   std::printf("  Teacher-forced output shape: %s (<s> + 7 tokens in, 7 tokens + </s> out)\n", shape_of(logits.shape()).c_str());
   std::printf("  Greedy decoding (max_len %lld): lengths %s\n", static_cast<long long>(kMaxLen), lengths_of(decoded_len).c_str());
   std::printf("  Interpretation: Output length independent of input length\n");
