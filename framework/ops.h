@@ -39,7 +39,9 @@ template <class T> Var<T> div(const Var<T>& a, const Var<T>& b);       ///< y = 
 /// Inverted dropout, as torch.nn.functional.dropout: with training, each element is zeroed with
 /// probability p and the others scaled by 1/(1-p), the keep mask drawn from rng (one uniform per
 /// element, in row-major order) and recorded on the tape for the backward; without training, or
-/// with p = 0, y is x itself (nothing recorded, no draw). UsageError unless 0 <= p < 1.
+/// with p = 0, y is x itself (nothing recorded, no draw). Element i is kept iff its uniform is >= p.
+/// The mask is kept only when the op is recorded, as bits (n/8 bytes of tape storage).
+/// UsageError unless 0 <= p < 1 (checked with or without training).
 template <class T> Var<T> dropout(const Var<T>& x, double p, Rng& rng, bool training);
 
 // ---- fused (framework/ops/fused.cpp)
@@ -97,7 +99,9 @@ template <class T> Var<T> mean(const Var<T>& x);  ///< y = Σ x / n
 template <class T> Var<T> log_softmax(const Var<T>& x);
 /// y[i, :] = softmax(x[i, :]) over the last axis. With a mask (x's element count of {0, 1}), the
 /// masked-out entries get probability exactly 0 and no gradient, as x.masked_fill(~mask, -inf)
-/// .softmax(-1) gives them; a row with every entry masked out is a UsageError naming the row.
+/// .softmax(-1) gives them (their x is never read: NaN there is harmless); a row with every entry
+/// masked out is a UsageError naming the row, as is a mask value other than 0 or 1. A mask of
+/// another size than x's is a ShapeError.
 template <class T> Var<T> softmax(const Var<T>& x, const std::vector<T>& mask = {});
 /// Mean over rows i with mask[i] != 0 of -log softmax(logits[i])[targets[i]]. logits (N,C) or
 /// (B,T,C) read as (N,C); targets N ints in [0,C); mask empty (all rows) or N values in {0,1}.

@@ -30,13 +30,16 @@ std::vector<int64_t> argmax_rows(const T* scores, int64_t rows, int64_t cols);
 
 /// For each row, an index drawn from the row's categorical distribution (SamplingOptions), one
 /// uniform from rng per row in row order: the same rng state gives the same draws. Scores are
-/// logits (any real values; -inf is probability 0). UsageError on temperature <= 0 or NaN,
-/// top_k outside [0, cols], or a row with NaN or no finite score.
+/// logits (any real values; -inf is probability 0), weighed in double. The kept entries (all, or
+/// the top_k largest as top_k() picks them) are walked in index order, and the draw is the first
+/// whose cumulative probability exceeds the row's uniform (inverse CDF). UsageError unless rows >= 0
+/// and cols >= 1, on temperature <= 0 or NaN, top_k outside [0, cols], or a row with NaN, +inf or
+/// no finite score; every row is checked before the first draw, so an error leaves rng untouched.
 template <class T>
 std::vector<int64_t> sample_rows(const T* logits, int64_t rows, int64_t cols, Rng& rng, const SamplingOptions& opt = {});
 
 /// The k largest entries of one row of n scores, largest first, ties by lower index: (index, value).
-/// UsageError unless 1 <= k <= n.
+/// UsageError unless 1 <= k <= n, or if a score is NaN.
 template <class T>
 std::vector<std::pair<int64_t, T>> top_k(const T* scores, int64_t n, int64_t k);
 

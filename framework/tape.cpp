@@ -9,11 +9,14 @@
 namespace reel {
 
 const char* op_name(OpKind k) {
-  static const char* names[kNumOpKinds] = {
+  static const char* const names[] = {
       "input", "param", "matmul", "add", "sub", "mul", "bias_add", "scale", "tanh", "relu",
       "sigmoid", "sum", "mean", "log_softmax", "cross_entropy", "mse", "select_time",
       "slice_rows", "gather_rows", "stack", "concat", "embedding", "detach",
-      "concat_rows", "reshape", "time_major", "slice_cols", "custom"};
+      "concat_rows", "reshape", "time_major", "slice_cols", "exp", "log", "reciprocal", "div",
+      "softmax", "dropout", "reverse_time", "bmm", "custom"};
+  // One name per kind: a kind added to OpKind without its name here fails to compile.
+  static_assert(sizeof(names) / sizeof(names[0]) == kNumOpKinds, "op_name: one name per OpKind");
   int i = static_cast<int>(k);
   return i >= 0 && i < kNumOpKinds ? names[i] : "?";
 }

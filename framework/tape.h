@@ -32,7 +32,8 @@ namespace reel {
 enum class OpKind : uint8_t {
   Input, Param, MatMul, Add, Sub, Mul, BiasAdd, Scale, Tanh, Relu, Sigmoid, Sum, Mean,
   LogSoftmax, CrossEntropy, MSE, SelectTime, SliceRows, GatherRows, Stack, Concat, Embedding,
-  Detach, ConcatRows, Reshape, TimeMajor, SliceCols,
+  Detach, ConcatRows, Reshape, TimeMajor, SliceCols, Exp, Log, Reciprocal, Div, Softmax, Dropout,
+  ReverseTime, BatchMatMul,
   Custom,  ///< an op of a user's own (docs/guide.md, tests/test_guide_custom_op.cpp)
   kCount  ///< the number of kinds (not a kind)
 };

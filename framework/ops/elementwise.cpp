@@ -91,6 +91,66 @@ void scale_backward(Tape<T>& tape, const Record<T>& r) {
   std::memcpy(&c, &r.aux[0], sizeof(T));
   accumulate(tape, r.in[0], y.grad, y.shape.size(), c);
 }
+// dx (+)= df(dy, x) elementwise, for a backward that needs the input's value (log): as
+// accumulate_unary, dx takes dy's buffer over when it is dead.
+template <class T, class F>
+void accumulate_unary_x(Tape<T>& tape, const Record<T>& r, F df) {
+  const int64_t n = tape.node(r.out).shape.size();
+  const T* __restrict x = tape.value(r.in[0]);
+  if (tape.move_grad(r.out, r.in[0])) {
+    T* __restrict dx = tape.node(r.in[0]).grad;
+    for (int64_t i = 0; i < n; ++i) dx[i] = df(dx[i], x[i]);
+    return;
+  }
+  bool fresh;
+  T* dx = tape.grad_for_write(r.in[0], &fresh);
+  if (!dx) return;
+  const T* __restrict g = tape.node(r.out).grad;
+  if (fresh)
+    for (int64_t i = 0; i < n; ++i) dx[i] = df(g[i], x[i]);
+  else
+    for (int64_t i = 0; i < n; ++i) dx[i] += df(g[i], x[i]);
+}
+
+// y = e^x: dx += dy ⊙ y
+template <class T>
+void exp_backward(Tape<T>& tape, const Record<T>& r) {
+  accumulate_unary(tape, r, [](T g, T y) { return g * y; });
+}
+
+// y = ln x: dx += dy / x
+template <class T>
+void log_backward(Tape<T>& tape, const Record<T>& r) {
+  accumulate_unary_x(tape, r, [](T g, T x) { return g / x; });
+}
+
+// y = 1/x: dx += -dy ⊙ y²
+template <class T>
+void reciprocal_backward(Tape<T>& tape, const Record<T>& r) {
+  accumulate_unary(tape, r, [](T g, T y) { return -g * y * y; });
+}
+
+// y = a / b: da += dy / b, db += -dy ⊙ y / b (= -dy·a/b²)
+template <class T>
+void div_backward(Tape<T>& tape, const Record<T>& r) {
+  const Node<T>& y = tape.node(r.out);
+  const T* b = tape.value(r.in[1]);
+  const int64_t n = y.shape.size();
+  bool fresh;
+  if (T* da = tape.grad_for_write(r.in[0], &fresh)) {
+    if (fresh)
+      for (int64_t i = 0; i < n; ++i) da[i] = y.grad[i] / b[i];
+    else
+      for (int64_t i = 0; i < n; ++i) da[i] += y.grad[i] / b[i];
+  }
+  if (T* db = tape.grad_for_write(r.in[1], &fresh)) {
+    if (fresh)
+      for (int64_t i = 0; i < n; ++i) db[i] = -y.grad[i] * y.value[i] / b[i];
+    else
+      for (int64_t i = 0; i < n; ++i) db[i] -= y.grad[i] * y.value[i] / b[i];
+  }
+}
+
 template <class T, class F>
 Var<T> unary(const char* op, OpKind kind, typename Record<T>::Backward bw, const Var<T>& x, F f) {
   Tape<T>& tape = x.tape();
@@ -275,6 +335,25 @@ Var<T> sigmoid(const Var<T>& x) {
   return y;
 }
 
+template <class T>
+Var<T> exp(const Var<T>& x) {
+  return unary("exp", OpKind::Exp, &exp_backward<T>, x, [](T v) { return std::exp(v); });
+}
+template <class T>
+Var<T> log(const Var<T>& x) {
+  return unary("log", OpKind::Log, &log_backward<T>, x, [](T v) { return std::log(v); });
+}
+template <class T>
+Var<T> reciprocal(const Var<T>& x) {
+  return unary("reciprocal", OpKind::Reciprocal, &reciprocal_backward<T>, x, [](T v) { return T(1) / v; });
+}
+template <class T>
+Var<T> div(const Var<T>& a, const Var<T>& b) {
+  // kept for backward: b and y (a's value is not read)
+  size_t saved = static_cast<size_t>(2 * a.size()) * sizeof(T);
+  return binary("div", OpKind::Div, &div_backward<T>, a, b, saved, [](T x, T y) { return x / y; });
+}
+
 #define REEL_INSTANTIATE(T)                                        \
   template Var<T> add(const Var<T>&, const Var<T>&);               \
   template Var<T> sub(const Var<T>&, const Var<T>&);               \
@@ -283,7 +362,11 @@ Var<T> sigmoid(const Var<T>& x) {
   template Var<T> bias_add(const Var<T>&, const Var<T>&);          \
   template Var<T> tanh(const Var<T>&);                             \
   template Var<T> relu(const Var<T>&);                             \
-  template Var<T> sigmoid(const Var<T>&);
+  template Var<T> sigmoid(const Var<T>&);                          \
+  template Var<T> exp(const Var<T>&);                              \
+  template Var<T> log(const Var<T>&);                              \
+  template Var<T> reciprocal(const Var<T>&);                       \
+  template Var<T> div(const Var<T>&, const Var<T>&);
 REEL_INSTANTIATE(float)
 REEL_INSTANTIATE(double)
 #undef REEL_INSTANTIATE

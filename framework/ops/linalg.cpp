@@ -1,4 +1,6 @@
-// Matrix products. Forward and backward side by side; both go to BLAS.
+// Matrix products, plain and batched. Forward and backward side by side; both go to BLAS.
+#include <algorithm>
+
 #include "framework/blas.h"
 #include "framework/ops.h"
 #include "framework/ops/backward.h"
@@ -74,7 +76,88 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
   return y;
 }
 
+namespace {
+// y[i] = op(a[i]) · op(b[i]) for each batch entry i; aux: {trans_a, trans_b, unused}. Per entry,
+// matmul's backward: dA_i (+)= dC_i · op(B_i)ᵀ (transposed: op(B_i) · dC_iᵀ), dB_i (+)= op(A_i)ᵀ ·
+// dC_i (transposed: dC_iᵀ · op(A_i)), one GEMM each, beta = 0 on a fresh gradient (no zero-fill).
+template <class T>
+void bmm_backward(Tape<T>& tape, const Record<T>& r) {
+  const bool ta = r.aux[0] != 0, tb = r.aux[1] != 0;
+  const Node<T>& A = tape.node(r.in[0]);
+  const Node<T>& B = tape.node(r.in[1]);
+  const Node<T>& C = tape.node(r.out);
+  const int64_t nb = C.shape[0], m = C.shape[1], n = C.shape[2];
+  const int64_t lda = A.shape[2], ldb = B.shape[2];
+  const int64_t k = ta ? A.shape[1] : lda;
+  const int64_t sa = m * k, sb = k * n, sc = m * n;  // per-entry strides
+  const T* dc = C.grad;
+  if (m == 0 || n == 0 || k == 0) {  // nothing flows; the gradients exist, and are zero
+    tape.grad(r.in[0]);
+    tape.grad(r.in[1]);
+    return;
+  }
+  bool fresh;
+  if (T* da = tape.grad_for_write(r.in[0], &fresh)) {
+    const T beta = fresh ? T(0) : T(1);
+    for (int64_t i = 0; i < nb; ++i) {
+      if (!ta)  // dA(M,K) += dC(M,N) · op(B)ᵀ
+        blas::gemm(false, !tb, m, k, n, T(1), dc + i * sc, n, B.value + i * sb, ldb, beta, da + i * sa, k);
+      else      // dA(K,M) += op(B)(K,N) · dCᵀ
+        blas::gemm(tb, true, k, m, n, T(1), B.value + i * sb, ldb, dc + i * sc, n, beta, da + i * sa, m);
+    }
+  }
+  if (T* db = tape.grad_for_write(r.in[1], &fresh)) {
+    const T beta = fresh ? T(0) : T(1);
+    for (int64_t i = 0; i < nb; ++i) {
+      if (!tb)  // dB(K,N) += op(A)ᵀ · dC
+        blas::gemm(!ta, false, k, n, m, T(1), A.value + i * sa, lda, dc + i * sc, n, beta, db + i * sb, n);
+      else      // dB(N,K) += dCᵀ · op(A)
+        blas::gemm(true, ta, n, k, m, T(1), dc + i * sc, n, A.value + i * sa, lda, beta, db + i * sb, k);
+    }
+  }
+}
+}  // namespace
+
+template <class T>
+Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
+  Tape<T>& tape = a.tape();
+  tape.check(a, "bmm");
+  tape.check(b, "bmm");
+  const Shape sa = a.shape();
+  const Shape sb = b.shape();
+  if (sa.rank != 3 || sb.rank != 3) throw_shape("bmm", "operands must be rank 3 (batch, rows, cols)", sa, sb);
+  if (sa[0] != sb[0]) throw_shape("bmm", "batch sizes differ", sa, sb);
+  const int64_t nb = sa[0];
+  const int64_t m = trans_a ? sa[2] : sa[1];
+  const int64_t k = trans_a ? sa[1] : sa[2];
+  const int64_t kb = trans_b ? sb[2] : sb[1];
+  const int64_t n = trans_b ? sb[1] : sb[2];
+  if (k != kb) throw_shape("bmm", "inner dimensions differ", sa, sb);
+  Var<T> y = tape.make(Shape{nb, m, n}, OpKind::BatchMatMul, false);
+  const T* pa = a.data();
+  const T* pb = b.data();
+  T* pc = y.data();
+  if (k == 0) {
+    std::fill_n(pc, nb * m * n, T(0));  // an empty sum (BLAS would be given a zero stride)
+  } else {
+    for (int64_t i = 0; i < nb; ++i)  // C_i(M,N) = op(A_i) · op(B_i)
+      blas::gemm(trans_a, trans_b, m, n, k, T(1), pa + i * m * k, sa[2], pb + i * k * n, sb[2], T(0),
+                 pc + i * m * n, n);
+  }
+  // Bytes kept alive for backward: the operands, except parameters (they live in their store).
+  size_t saved = 0;
+  if (!tape.node(a.id()).is_param) saved += static_cast<size_t>(sa.size()) * sizeof(T);
+  if (!tape.node(b.id()).is_param) saved += static_cast<size_t>(sb.size()) * sizeof(T);
+  if (Record<T>* r = tape.record(OpKind::BatchMatMul, &bmm_backward<T>, y, {a.id(), b.id()}, saved)) {
+    r->aux[0] = trans_a;
+    r->aux[1] = trans_b;
+  }
+  return y;
+}
+
 template Var<float> matmul(const Var<float>&, const Var<float>&, bool, bool);
 template Var<double> matmul(const Var<double>&, const Var<double>&, bool, bool);
+template Var<float> bmm(const Var<float>&, const Var<float>&, bool, bool);
+template Var<double> bmm(const Var<double>&, const Var<double>&, bool, bool);
 
 }  // namespace reel

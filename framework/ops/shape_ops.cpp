@@ -1,4 +1,6 @@
-// Shape ops: timestep select, row slices and gathers, stacking, concatenation, embedding, detach.
+// Shape ops: timestep select, row slices and gathers, stacking, concatenation, time reversal,
+// embedding, detach.
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -100,6 +102,29 @@ void concat_rows_backward(Tape<T>& tape, const Record<T>& r) {
       else for (int64_t i = 0; i < n; ++i) dx[i] += dy[i];
     }
     dy += n;
+  }
+}
+
+// y[b, t] = x[b, L_b-1-t] for t < L_b, y[b, t] = x[b, t] past it: a permutation of each sequence's
+// steps, its own inverse, so dx[b, L_b-1-t] += dy[b, t] (and dx[b, t] += dy[b, t] in the padding).
+// extra = lengths (B values) or null (every sequence full, L_b = T).
+template <class T>
+void reverse_time_backward(Tape<T>& tape, const Record<T>& r) {
+  bool fresh;
+  T* dx = tape.grad_for_write(r.in[0], &fresh);
+  if (!dx) return;
+  const Node<T>& y = tape.node(r.out);
+  const int64_t B = y.shape[0], Tn = y.shape[1], F = y.shape[2];
+  const auto* lengths = static_cast<const int64_t*>(r.extra);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t L = lengths ? lengths[b] : Tn;
+    for (int64_t t = 0; t < Tn; ++t) {
+      const int64_t src = t < L ? L - 1 - t : t;
+      const T* g = y.grad + (b * Tn + t) * F;
+      T* d = dx + (b * Tn + src) * F;
+      if (fresh) std::memcpy(d, g, static_cast<size_t>(F) * sizeof(T));
+      else for (int64_t f = 0; f < F; ++f) d[f] += g[f];
+    }
   }
 }
 
@@ -280,6 +305,42 @@ Var<T> reshape(const Var<T>& x, const Shape& shape) {
 }
 
 template <class T>
+Var<T> reverse_time(const Var<T>& x, const std::vector<int64_t>& lengths) {
+  Tape<T>& tape = x.tape();
+  tape.check(x, "reverse_time");
+  const Shape s = x.shape();
+  if (s.rank != 3) throw ShapeError("reverse_time: input must be (batch, time, features), got " + s.str());
+  const int64_t B = s[0], Tn = s[1], F = s[2];
+  const bool full = lengths.empty();
+  if (!full && static_cast<int64_t>(lengths.size()) != B)
+    throw ShapeError("reverse_time: " + std::to_string(lengths.size()) + " lengths for input " + s.str() +
+                     " (one per sequence expected)");
+  for (size_t b = 0; b < lengths.size(); ++b)
+    if (lengths[b] < 0 || lengths[b] > Tn)
+      throw ShapeError("reverse_time: length " + std::to_string(lengths[b]) + " of sequence " + std::to_string(b) +
+                       " outside [0, " + std::to_string(Tn) + "] for input " + s.str());
+  Var<T> y = tape.make(s, OpKind::ReverseTime, false);
+  const T* in = x.data();
+  T* out = y.data();
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t L = full ? Tn : lengths[static_cast<size_t>(b)];
+    for (int64_t t = 0; t < Tn; ++t) {
+      const int64_t src = t < L ? L - 1 - t : t;
+      std::memcpy(out + (b * Tn + t) * F, in + (b * Tn + src) * F, static_cast<size_t>(F) * sizeof(T));
+    }
+  }
+  const size_t saved = full ? 0 : lengths.size() * sizeof(int64_t);
+  if (Record<T>* r = tape.record(OpKind::ReverseTime, &reverse_time_backward<T>, y, {x.id()}, saved)) {
+    if (!full) {  // the backward's copy, in tape storage
+      int64_t* stored = tape.ints(lengths.size());
+      std::copy(lengths.begin(), lengths.end(), stored);
+      r->extra = stored;
+    }
+  }
+  return y;
+}
+
+template <class T>
 Var<T> embedding(const Var<T>& weight, const std::vector<int64_t>& ids, const Shape& ids_shape) {
   Tape<T>& tape = weight.tape();
   tape.check(weight, "embedding");
@@ -322,6 +383,7 @@ Var<T> detach(const Var<T>& x) {
   template Var<T> concat(const std::vector<Var<T>>&);                                 \
   template Var<T> concat_rows(const std::vector<Var<T>>&);                            \
   template Var<T> reshape(const Var<T>&, const Shape&);                               \
+  template Var<T> reverse_time(const Var<T>&, const std::vector<int64_t>&);           \
   template Var<T> embedding(const Var<T>&, const std::vector<int64_t>&, const Shape&); \
   template Var<T> detach(const Var<T>&);
 REEL_INSTANTIATE(float)
