@@ -20,7 +20,8 @@ inline const std::string kPython = "/usr/bin/python3";
 // the output's lines; fails the test (showing the output) unless it exits with want_rc.
 inline std::vector<std::string> run_python(const std::string& tool_and_args, const TempDir& tmp, int want_rc = 0) {
   const std::string out = tmp.file("python.out");
-  const std::string cmd = kPython + " " + std::string(REEL_SOURCE_DIR) + "/tools/" + tool_and_args + " >" + out + " 2>&1";
+  // No __pycache__ left in the source tree's tools/.
+  const std::string cmd = "PYTHONDONTWRITEBYTECODE=1 " + kPython + " " + std::string(REEL_SOURCE_DIR) + "/tools/" + tool_and_args + " >" + out + " 2>&1";
   const int status = std::system(cmd.c_str());
   const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream in(out);

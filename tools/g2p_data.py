@@ -48,8 +48,11 @@ def _lines(path):
         raise DataError("%s: no such file" % path)
     if not os.path.isfile(path):
         raise DataError("%s: expected a regular file" % path)
-    with open(path, "rb") as f:
-        magic = f.read(2)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(2)
+    except OSError:
+        raise DataError("%s: cannot open for reading" % path) from None
     opener = gzip.open if magic == b"\x1f\x8b" else open
     with opener(path, "rb") as f:
         n = 0
