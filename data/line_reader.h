@@ -14,7 +14,7 @@ class GzFile;
 /// Reads a text file one line at a time and knows the current line's number.
 class LineReader {
  public:
-  /// Lines longer than this are refused: 1 MiB, counting the line's '\n' (GzFile's limit).
+  /// Lines longer than this are refused: 1 MiB, counting the line's newline (GzFile's limit).
   static constexpr size_t kMaxLine = size_t{1} << 20;
 
   /// Opens path; throws DataError naming it if it is missing or cannot be opened.
@@ -23,9 +23,9 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  /// Reads the next line into line, without its '\n' and without one trailing '\r'. Returns false
-  /// at the end of the file. Throws DataError "path:N: ..." for a line longer than kMaxLine or a
-  /// truncated or corrupt gzip stream, N being the line that was being read.
+  /// Reads the next line into line, without its newline and without one trailing carriage return.
+  /// Returns false at the end of the file. Throws DataError "path:N: ..." for a line longer than
+  /// kMaxLine or a truncated or corrupt gzip stream, N being the line that was being read.
   bool next(std::string& line);
   /// The 1-based number of the line last returned by next (0 before the first).
   int64_t line_number() const { return line_; }

@@ -12,8 +12,10 @@ on the identical words.
     symbols = g2p_data.code_points("Straße")          # ["S", "t", "r", "a", "ß", "e"]
 
 Malformed input raises DataError (a ValueError) "path:line: what, expected ...", the message the C++
-reader gives. `python3 tools/g2p_data.py` prints the counts per split of both tasks; the C++ test
-tests/test_data_cmudict.cpp compares them with reel's. Standard library only.
+reader gives. `python3 tools/g2p_data.py` prints the counts per split of both tasks, and
+`--check-cmudict PATH...` / `--check-wordlist PATH...` each file's counts or error; the C++ tests
+(tests/test_data_cmudict.cpp, tests/test_data_wordlist.cpp) compare both with reel's. Standard
+library only.
 """
 
 import argparse
@@ -21,6 +23,7 @@ import gzip
 import os
 import re
 import sys
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from splits import SPLITS, count_splits, split_of  # noqa: E402
@@ -45,12 +48,23 @@ def _lines(path):
         raise DataError("%s: no such file" % path)
     if not os.path.isfile(path):
         raise DataError("%s: expected a regular file" % path)
-    with open(path, "rb") as f:
-        magic = f.read(2)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(2)
+    except OSError:
+        raise DataError("%s: cannot open for reading" % path) from None
     opener = gzip.open if magic == b"\x1f\x8b" else open
     with opener(path, "rb") as f:
         n = 0
-        for raw in f:
+        while True:
+            try:
+                raw = f.readline(MAX_LINE + 1)  # bounded: a longer line is refused below
+            except EOFError:  # as GzFile: the gzip stream ends before its end marker
+                raise DataError("%s:%d: unexpected end of gzip stream (file truncated?)" % (path, n + 1)) from None
+            except (OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+                raise DataError("%s:%d: read error: %s" % (path, n + 1, e)) from None
+            if not raw:
+                return
             n += 1
             if len(raw) > MAX_LINE:
                 raise DataError("%s:%d: a line longer than %d bytes (the limit: a corrupt or non-text file?)"
@@ -266,7 +280,30 @@ def main(argv=None):
     p.add_argument("--lowercase", action="store_true", help="ASCII-lower-case words (both tasks)")
     p.add_argument("--keep-apostrophes", action="store_true", help="keep word-list words containing ' or U+2019")
     p.add_argument("--no-dedupe", action="store_true", help="keep repeated word-list words")
+    p.add_argument("--check-cmudict", nargs="+", metavar="PATH",
+                   help="read each CMUdict file instead and print its counts or its DataError")
+    p.add_argument("--check-wordlist", nargs="+", metavar="PATH",
+                   help="read each word list instead and print its count or its DataError")
     a = p.parse_args(argv)
+    if a.check_cmudict or a.check_wordlist:
+        # One line per file; exit status 1 if any is malformed (tests compare these with reel's).
+        failed = False
+        for path in a.check_cmudict or []:
+            try:
+                d = read_cmudict(path, strip_stress=a.strip_stress, lowercase=a.lowercase)
+                print("%s: %d words, %d pronunciations" % (path, d.num_words(), d.num_pronunciations()))
+            except DataError as e:
+                print(e)
+                failed = True
+        for path in a.check_wordlist or []:
+            try:
+                words = read_wordlist(path, drop_apostrophes=not a.keep_apostrophes, lowercase=a.lowercase,
+                                      dedupe=not a.no_dedupe)
+                print("%s: %d words" % (path, len(words)))
+            except DataError as e:
+                print(e)
+                failed = True
+        return 1 if failed else 0
     for line in count_report(a.cmudict, strip_stress=a.strip_stress, lowercase=a.lowercase,
                              drop_apostrophes=not a.keep_apostrophes, dedupe=not a.no_dedupe):
         print(line)

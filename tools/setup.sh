@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything reel needs on Debian 12: build tools, the C++ libraries, the datasets and
-# Debian's PyTorch/h5py/matplotlib for the reference checks. Safe to run again (apt skips what is there).
+# Installs everything reel needs on Debian 12: build tools, the C++ libraries, the datasets
+# (Fashion-MNIST, CMUdict, the en/fr/de/es word lists: data/README.md) and Debian's
+# PyTorch/h5py/matplotlib for the reference checks. Safe to run again (apt skips what is there).
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
@@ -10,6 +11,7 @@ packages=(
   clang libclang-rt-14-dev
   libdnnl-dev ocl-icd-opencl-dev
   dataset-fashion-mnist
+  pocketsphinx-en-us wamerican wfrench wngerman wspanish
   python3-torch python3-h5py python3-matplotlib python3-numpy
 )
 missing=()
