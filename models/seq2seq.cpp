@@ -189,7 +189,7 @@ DecoderStep<T> EncoderDecoder<T>::decode_step(Tape<T>& tape, const EncodedSource
 
 template <class T>
 Var<T> EncoderDecoder<T>::teacher_forced_logits(Tape<T>& tape, const EncodedSource<T>& enc, const SequenceBatch<T>& target) const {
-  check_id_batch("EncoderDecoder::loss", target, config_.tgt_vocab, "target");
+  check_id_batch("EncoderDecoder", target, config_.tgt_vocab, "target");
   if (target.batch != enc.batch)
     throw UsageError("EncoderDecoder: " + std::to_string(target.batch) + " targets for " + std::to_string(enc.batch) + " sources");
   const ShiftedTargets s = shift_targets(target, config_.bos, config_.eos);
@@ -201,7 +201,7 @@ Var<T> EncoderDecoder<T>::teacher_forced_logits(Tape<T>& tape, const EncodedSour
 template <class T>
 Var<T> EncoderDecoder<T>::stepwise_logits(Tape<T>& tape, const EncodedSource<T>& enc, const SequenceBatch<T>& target,
                                           double ratio, Rng& rng) const {
-  check_id_batch("EncoderDecoder::loss", target, config_.tgt_vocab, "target");
+  check_id_batch("EncoderDecoder", target, config_.tgt_vocab, "target");
   if (target.batch != enc.batch)
     throw UsageError("EncoderDecoder: " + std::to_string(target.batch) + " targets for " + std::to_string(enc.batch) + " sources");
   const ShiftedTargets s = shift_targets(target, config_.bos, config_.eos);
