@@ -203,6 +203,16 @@ TrainingState start_checkpoints(const Cli& cli, CheckpointManager& ckpt, Paramet
   return st;
 }
 
+// A UsageError unless the checkpoint at path holds a model of `kind` (as `trainer` writes them).
+inline void require_kind(const std::string& path, const std::string& kind, const std::string& trainer) {
+  const CheckpointMeta meta = read_checkpoint_meta(path);
+  const AttributeGroup* g = meta.find("config");
+  const std::string have = g && g->has("kind") ? g->get_string("kind") : "";
+  if (have != kind)
+    throw UsageError(path + ": " + (have.empty() ? std::string("holds no model") : "a " + have + " checkpoint") + "; this program needs a " +
+                     kind + " checkpoint, as " + trainer + " writes them");
+}
+
 // Checkpoints every epoch, the best by `metric` (higher is better).
 inline CheckpointPolicy best_by(const std::string& metric) {
   CheckpointPolicy p;

@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
   std::string model_path;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a.rfind("--", 0) == 0) {
+    if (a == "-h") {
+      flags.push_back(argv[i]);
+    } else if (a.rfind("--", 0) == 0) {
       flags.push_back(argv[i]);
       if (a.find('=') == std::string::npos && a != "--help" && i + 1 < argc) flags.push_back(argv[++i]);
     } else if (model_path.empty() && a.size() > 3 && a.compare(a.size() - 3, 3, ".h5") == 0) {
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
     if (model_path.empty()) throw UsageError("no model: give the checkpoint train_g2p wrote (g2p MODEL.h5 WORD...)");
     if (cli.integer("nbest") > cli.integer("beam"))
       throw UsageError("--nbest " + cli.str("nbest") + " exceeds --beam " + cli.str("beam"));
+    require_kind(model_path, "seq2seq", "train_g2p");
     const LoadedSeq2Seq<float> m = load_seq2seq<float>(model_path);
     if (words.empty())
       for (std::string line; std::getline(std::cin, line);)

@@ -6,6 +6,7 @@
 // pronunciations (correct if it equals any, phone errors against the closest).
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -68,10 +69,21 @@ inline void fill_split(G2PSplit& s, const std::vector<CmuEntry>& entries, const 
   s.sources.require_nonempty();
 }
 
-// The task from the dictionary; limit > 0 keeps the first `limit` training words (a quick run).
+// A split's entries in the order of their words' FNV-1a 64 hashes (data/split.h): a prefix of it
+// is an unbiased, reproducible sample (the file is alphabetical).
+inline std::vector<CmuEntry> by_hash(std::vector<CmuEntry> e) {
+  std::sort(e.begin(), e.end(), [](const CmuEntry& a, const CmuEntry& b) {
+    const uint64_t ha = fnv1a64(a.word), hb = fnv1a64(b.word);
+    return ha != hb ? ha < hb : a.word < b.word;
+  });
+  return e;
+}
+
+// The task from the dictionary, every split in hash order; limit > 0 keeps the first `limit`
+// training words of that order (a quick run on a fair sample).
 inline G2PTask g2p_task(const CmuDict& dict, int64_t limit) {
   G2PTask t;
-  std::vector<CmuEntry> train = dict.entries(Split::Train);
+  std::vector<CmuEntry> train = by_hash(dict.entries(Split::Train));
   if (limit > 0 && static_cast<int64_t>(train.size()) > limit) train.resize(static_cast<size_t>(limit));
   std::unordered_map<std::string, int64_t> counts;
   for (const CmuEntry& e : train)
@@ -85,8 +97,8 @@ inline G2PTask g2p_task(const CmuDict& dict, int64_t limit) {
       t.max_phones = std::max<int64_t>(t.max_phones, static_cast<int64_t>(p.phones.size()));
     }
   t.train_src.require_nonempty();
-  fill_split(t.dev, dict.entries(Split::Dev), t, "dev");
-  fill_split(t.test, dict.entries(Split::Test), t, "test");
+  fill_split(t.dev, by_hash(dict.entries(Split::Dev)), t, "dev");
+  fill_split(t.test, by_hash(dict.entries(Split::Test)), t, "test");
   return t;
 }
 
@@ -97,6 +109,7 @@ ErrorRates score_split(const EncoderDecoder<T>& model, Tape<T>& tape, const G2PS
   ErrorRates r;
   DataLoader<T> loader(s.sources, {beam > 1 ? 64 : 256});
   for_each_batch_no_grad(tape, loader, [&](Tape<T>& t, const SequenceBatch<T>& b) {
+    if (limit > 0 && r.words >= limit) return;
     std::vector<Hypothesis> best;
     if (beam > 1)
       for (auto& hyps : beam_search(model, t, b, BeamOptions{beam, max_len, 1.0})) best.push_back(std::move(hyps.front()));

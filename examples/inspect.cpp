@@ -10,6 +10,7 @@
 #include "data/vocab_io.h"
 #include "examples/example_common.h"
 #include "framework/checkpoint.h"
+#include "models/generation_io.h"
 #include "models/model_io.h"
 
 using namespace reel;
@@ -25,7 +26,7 @@ static std::string dims_str(const std::vector<int64_t>& d) {
 static void print_groups(const CheckpointSummary& s) {
   if (s.groups.count(kModelConfigGroup)) {
     try {
-      std::printf("model: %s\n", describe_model(model_config_of(s)).c_str());
+      std::printf("model: %s\n", describe_any_model(s).c_str());
     } catch (const CheckpointError& e) {
       std::printf("model: /config describes no model this reel can build (%s)\n", e.what());
     }

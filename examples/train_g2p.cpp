@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   cli.option("teacher-forcing", "1", "probability of reading the gold previous phone (coin per step)").number_in(0, 1);
   cli.option("beam", "5", "beam width for the final test decoding").integer_in(1, 256);
   cli.option("limit", "0", "train on the first N training words only (0: all)").integer_in(0, 1 << 30);
-  cli.option("eval-limit", "0", "score only the first N dev words per epoch (0: all)").integer_in(0, 1 << 30);
+  cli.option("eval-limit", "0", "score only the first N dev and test words, in hash order (0: all)").integer_in(0, 1 << 30);
   return run_main(cli, argc, argv, [&] {
     Stopwatch total;
     const G2PTask task = g2p_task(read_cmudict(cli.str("dict")), cli.integer("limit"));
@@ -71,9 +71,10 @@ int main(int argc, char** argv) {
     }
     ckpt.restore_best(store);
     Stopwatch decode;
-    const ErrorRates greedy = score_split(model, tape, task.test, 1, max_len);
+    const int64_t eval_limit = cli.integer("eval-limit");
+    const ErrorRates greedy = score_split(model, tape, task.test, 1, max_len, eval_limit);
     const double greedy_secs = decode.seconds();
-    const ErrorRates beam = score_split(model, tape, task.test, cli.integer("beam"), max_len);
+    const ErrorRates beam = score_split(model, tape, task.test, cli.integer("beam"), max_len, eval_limit);
     spdlog::info("test: greedy WER {:.4f} PER {:.4f}; beam {} WER {:.4f} PER {:.4f}; {:.1f}s in all", greedy.wer(), greedy.per(),
                  cli.integer("beam"), beam.wer(), beam.per(), total.seconds());
     JsonLine j;

@@ -23,7 +23,14 @@ CheckpointManager::CheckpointManager(std::string path, CheckpointPolicy policy) 
     throw UsageError("CheckpointManager: every_epochs and every_steps must be >= 0");
   stem_ = path_;
   if (stem_.size() > 3 && stem_.compare(stem_.size() - 3, 3, ".h5") == 0) stem_.resize(stem_.size() - 3);
-  if (!path_.empty()) checkpoint_file::remove_stale_temps(path_);
+  if (path_.empty()) return;
+  // The directory is made now, not at the first save: a run must not train an epoch and then
+  // fail to write it.
+  const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ec) && !std::filesystem::create_directories(dir, ec))
+    throw CheckpointError(path_ + ": cannot create its directory " + dir.string() + ": " + ec.message());
+  checkpoint_file::remove_stale_temps(path_);
 }
 
 bool CheckpointManager::due(int64_t step, bool epoch_end, int64_t epoch) const {

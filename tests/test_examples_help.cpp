@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/build_info.h"
+#include "tests/example_runner.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,33 +20,9 @@
 namespace fs = std::filesystem;
 
 using reel::testing::cache_value;
-
-namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-struct Run {
-  int code = -1;  // exit code, -1 if killed or not run
-  std::string out, err;
-};
-
-// Runs program with args (at most 60 s), its stdout and stderr captured.
-Run run(const fs::path& program, const std::string& args, const fs::path& dir) {
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd = "cd \"" + dir.string() + "\" && timeout 60 \"" + program.string() + "\" " + args + " > \"" +
-                          out.string() + "\" 2> \"" + err.string() + "\" < /dev/null";
-  const int rc = std::system(cmd.c_str());
-  Run r;
-  if (WIFEXITED(rc)) r.code = WEXITSTATUS(rc);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
-
-}  // namespace
+using reel::testing::Run;
+using reel::testing::run;
+using reel::testing::slurp;
 
 TEST_CASE("every example answers --help with its usage on stdout and exit 0", "[examples][cli]") {
   std::set<std::string> programs;
