@@ -53,7 +53,8 @@ struct LoadedSeq2Seq {
   Seq2SeqConfig config;  ///< from the file
   std::unique_ptr<ParameterStore<T>> store;  ///< the parameters (the model refers to them)
   std::unique_ptr<EncoderDecoder<T>> model;  ///< the model
-  Vocab source, target;  ///< the symbol tables
+  Vocab source;  ///< the source symbols
+  Vocab target;  ///< the target symbols
   TrainingState state;  ///< the file's progress
 };
 /// A generator rebuilt from its checkpoint.

@@ -10,7 +10,7 @@
 /// \endcode
 ///
 /// Training is teacher-forced with the next-token loss (one unroll). generate() samples token by
-/// token (temperature, top-k, from an explicit Rng) and stops each sequence at its own </s>: the
+/// token (temperature, top-k, from an explicit Rng) and stops each sequence at its own `</s>`: the
 /// sequences still running are the only rows computed, and each one's length is reported.
 /// Generation never records gradients.
 ///
@@ -30,7 +30,7 @@ namespace reel {
 
 /// Everything that defines a Generator; saved as a checkpoint's "config" group (kind "generator").
 struct GeneratorConfig {
-  int64_t vocab = 0;  ///< symbols, with <pad>, <unk>, bos and eos
+  int64_t vocab = 0;  ///< symbols, with `<pad>`, `<unk>`, bos and eos
   int64_t bos = 2;  ///< the id read first
   int64_t eos = 3;  ///< the id that ends a sequence
   int64_t num_categories = 0;  ///< > 0: the context is a learned embedding of a category id; 0: features
@@ -47,7 +47,7 @@ struct GeneratorConfig {
 
 /// How Generator::generate samples.
 struct GenerateOptions {
-  int64_t max_len = 30;  ///< tokens at most per sequence (</s> excluded), >= 1
+  int64_t max_len = 30;  ///< tokens at most per sequence (`</s>` excluded), >= 1
   SamplingOptions sampling;  ///< temperature, top-k (top_k 1: greedy)
 };
 
@@ -55,7 +55,7 @@ struct GenerateOptions {
 struct Generated {
   std::vector<std::vector<int64_t>> tokens;  ///< each sequence's ids, without bos and eos
   std::vector<int64_t> lengths;  ///< tokens[i].size()
-  std::vector<bool> ended;  ///< it ended with </s> (false: cut at max_len)
+  std::vector<bool> ended;  ///< it ended with `</s>` (false: cut at max_len)
 };
 
 /// The one-to-many generator (see the file description).
@@ -74,7 +74,7 @@ class Generator {
   std::vector<CellState<T>> initial_state(Tape<T>& tape, const Var<T>& context) const;
   /// Logits (batch, max_len + 1, vocab) of the teacher-forced sequences (ids without bos/eos).
   Var<T> logits(Tape<T>& tape, const Var<T>& context, const SequenceBatch<T>& sequences) const;
-  /// Mean next-token cross-entropy over every real token and each </s>.
+  /// Mean next-token cross-entropy over every real token and each `</s>`.
   Var<T> loss(Tape<T>& tape, const Var<T>& context, const SequenceBatch<T>& sequences) const;
   /// Samples one sequence per context row (see the file description); rng is drawn one uniform
   /// per running sequence per step, in row order.

@@ -17,7 +17,7 @@
 /// "head.W"/".b" — created, and drawn from the Rng, in that order.
 ///
 /// Training: loss() is the mean cross-entropy over every real target token and each sequence's
-/// </s>. With teacher_forcing = 1 the decoder reads the gold previous token and runs as one
+/// `</s>`. With teacher_forcing = 1 the decoder reads the gold previous token and runs as one
 /// unroll; below 1, step by step, and before each step t > 0 one coin rng.uniform() < ratio (one per
 /// step for the whole batch, as the reference draws it) picks the gold token or the model's own
 /// argmax. Decoding (models/decoding.h) never records gradients.
@@ -36,8 +36,8 @@ namespace reel {
 
 /// Everything that defines an EncoderDecoder; saved as a checkpoint's "config" group (kind "seq2seq").
 struct Seq2SeqConfig {
-  int64_t src_vocab = 0;  ///< source symbols, the Vocab's <pad> and <unk> included
-  int64_t tgt_vocab = 0;  ///< target symbols, with <pad>, <unk>, bos and eos
+  int64_t src_vocab = 0;  ///< source symbols, the Vocab's `<pad>` and `<unk>` included
+  int64_t tgt_vocab = 0;  ///< target symbols, with `<pad>`, `<unk>`, bos and eos
   int64_t bos = 2;  ///< the target id the decoder reads first
   int64_t eos = 3;  ///< the target id that ends a sequence
   int64_t embed_dim = 64;  ///< both embeddings' width
@@ -58,7 +58,10 @@ struct Seq2SeqConfig {
 /// What encode() computes once per source batch and every decoder step reads.
 template <class T>
 struct EncodedSource {
-  int64_t batch = 0, max_len = 0;  ///< sources, and the longest one's length
+  /// Sources, and the longest one's length.
+  ///@{
+  int64_t batch = 0, max_len = 0;
+  ///@}
   std::vector<int64_t> lengths;  ///< each source's length
   Var<T> memory;  ///< (batch, max_len, D·hidden): the encoder's outputs, 0 at padding (attention only)
   Var<T> keys;  ///< (batch, max_len, decoder hidden): memory · attn.W (attention only)
@@ -104,7 +107,7 @@ class EncoderDecoder {
   /// One decoder step from the previous tokens (batch ids) and state (empty: enc.init).
   DecoderStep<T> decode_step(Tape<T>& tape, const EncodedSource<T>& enc, const std::vector<int64_t>& prev,
                              const std::vector<CellState<T>>& state) const;
-  /// Mean cross-entropy over real target tokens and each </s> (see the file description); rng is
+  /// Mean cross-entropy over real target tokens and each `</s>` (see the file description); rng is
   /// read only when teacher_forcing < 1.
   Var<T> loss(Tape<T>& tape, const PairBatch<T>& batch, double teacher_forcing = 1.0, Rng* rng = nullptr) const;
   /// Logits (batch, target max_len + 1, tgt_vocab) with gold previous tokens, one unroll.

@@ -11,7 +11,9 @@ namespace reel {
 /// The decoder's input [bos, y1 .. yn] and output [y1 .. yn, eos] ids (batch, max_len + 1), padded
 /// with 0, and the lengths n + 1 — what loss() trains on.
 struct ShiftedTargets {
-  std::vector<int64_t> input, output, lengths;  ///< see above
+  std::vector<int64_t> input;  ///< [bos, y1 .. yn], padded with 0
+  std::vector<int64_t> output;  ///< [y1 .. yn, eos], padded with 0
+  std::vector<int64_t> lengths;  ///< n + 1 per sequence
   int64_t steps = 0;  ///< max_len + 1
 };
 /// Builds ShiftedTargets for a target batch.
