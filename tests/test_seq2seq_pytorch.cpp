@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "fixture_compare.h"
 #include "fixture_io.h"
 #include "framework/ops.h"
 #include "models/generator.h"
@@ -34,6 +35,8 @@
 #include "models/shifted_targets.h"
 
 using namespace reel;
+using reel::testing::check_close;
+using reel::testing::Worst;
 
 namespace {
 
@@ -44,35 +47,6 @@ const char* const kCases[] = {"s2s_lstm_l2_bi_attn", "s2s_gru_l1", "s2s_rnn_l1_b
 const std::set<std::string> kDataTensors = {"src_ids", "src_lengths", "tgt_ids", "tgt_lengths", "categories",
                                             "ids",     "lengths",     "logits",  "loss"};
 
-struct Worst {
-  double err = 0;
-  std::string where;
-  int64_t compared = 0;
-};
-
-// Checks n values of got against ref with the error measure above (as test_runner_pytorch.cpp).
-template <class T>
-void check_close(const std::string& what, const std::vector<double>& ref, const T* got, size_t n, double tol,
-                 Worst& w) {
-  INFO(what);
-  REQUIRE(got != nullptr);
-  REQUIRE(ref.size() == n);
-  double mx = 0;
-  for (double v : ref) mx = std::max(mx, std::abs(v));
-  const double floor = std::max(1e-6, 1e-2 * mx);
-  double worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double g = static_cast<double>(got[i]);
-    const double e = std::isfinite(g) ? std::abs(g - ref[i]) / std::max(std::abs(ref[i]), floor) : HUGE_VAL;
-    if (e > worst) worst = e, at = i;
-  }
-  w.compared += static_cast<int64_t>(n);
-  if (worst > w.err || w.where.empty()) w.err = worst, w.where = what + "[" + std::to_string(at) + "]";
-  INFO("element " << at << std::setprecision(17) << ": reel " << static_cast<double>(got[at]) << " vs torch "
-                  << ref[at] << " (err " << worst << ", tol " << tol << ", floor " << floor << ")");
-  CHECK(worst <= tol);
-}
 
 // Copies every parameter's value from the fixture by name, after checking that reel's parameters
 // and the fixture's are the same set (a fixture tensor is a data tensor, a parameter or grad_<parameter>).
