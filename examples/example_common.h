@@ -181,9 +181,37 @@ inline TrainerOptions trainer_options(const Cli& cli) {
 // writes). --resume FILE continues from FILE, --resume latest from the newest good file of
 // --checkpoint; the model, Adam, the step, the loader's position and the best model come back.
 // Returns the state to continue from (epoch 0 for a fresh run).
+// UsageError if two outputs (or an output and --resume) name the same file: --metrics written into
+// a checkpoint would destroy it. Paths are compared after resolving links and "..", and existing
+// files by identity (a hard link is the same file).
+inline void refuse_aliased_outputs(const Cli& cli, const CheckpointManager& ckpt) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<std::string, std::string>> files;  // (what, path)
+  if (!cli.str("metrics").empty()) files.emplace_back("--metrics", cli.str("metrics"));
+  if (!cli.str("checkpoint").empty()) {
+    files.emplace_back("--checkpoint", cli.str("checkpoint"));
+    files.emplace_back("--checkpoint's best model", ckpt.best_path());
+  }
+  if (!cli.str("resume").empty() && cli.str("resume") != "latest") files.emplace_back("--resume", cli.str("resume"));
+  auto same = [](const std::string& a, const std::string& b) {
+    std::error_code ec;
+    if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+    return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+  };
+  for (size_t i = 0; i < files.size(); ++i)
+    for (size_t j = i + 1; j < files.size(); ++j) {
+      if (files[i].first == "--checkpoint" && files[j].first == "--resume") continue;  // resuming in place is the point
+      if (files[i].first == "--checkpoint's best model" && files[j].first == "--resume") continue;
+      if (same(files[i].second, files[j].second))
+        throw UsageError(files[i].first + " '" + files[i].second + "' and " + files[j].first + " '" + files[j].second +
+                         "' are the same file: each output needs a file of its own");
+    }
+}
+
 template <class T>
 TrainingState start_checkpoints(const Cli& cli, CheckpointManager& ckpt, ParameterStore<T>& store,
                                 Adam<T>& adam, DataLoader<T>& loader) {
+  refuse_aliased_outputs(cli, ckpt);
   TrainingState st;
   const std::string from = cli.str("resume");
   if (from.empty()) return st;

@@ -161,5 +161,20 @@ TEST_CASE("Numeric flags have ranges checked at parse time; resume refuses contr
   const Run over = run(tagger, "--epochs 2 --hidden 8 --embed 8 --resume c.h5 --lr 0.01 --override", dir);
   CHECK(over.code == 0);
   CHECK(over.err.find("--override: --lr 0.01 replaces") != std::string::npos);
+  // Outputs naming the same file are refused before anything is written: a metrics CSV over a
+  // checkpoint, over its best model, over the file resumed from, or over a hard link of it.
+  fs::create_hard_link(dir / "c.h5", dir / "link.csv");
+  const std::string before = slurp(dir / "c.h5");
+  for (const char* args : {"--epochs 3 --hidden 8 --embed 8 --checkpoint d.h5 --metrics d.h5",
+                           "--epochs 3 --hidden 8 --embed 8 --checkpoint d.h5 --metrics d.best.h5",
+                           "--epochs 3 --hidden 8 --embed 8 --resume c.h5 --metrics ./c.h5",
+                           "--epochs 3 --hidden 8 --embed 8 --resume c.h5 --metrics link.csv"}) {
+    const Run alias = run(tagger, args, dir);
+    INFO(args << "\n" << alias.err);
+    CHECK(alias.code == 2);
+    CHECK(alias.err.find("are the same file: each output needs a file of its own") != std::string::npos);
+  }
+  CHECK(slurp(dir / "c.h5") == before);
+  CHECK(!fs::exists(dir / "d.h5"));
   fs::remove_all(dir);
 }
