@@ -132,9 +132,9 @@ int main(int argc, char** argv) {
   cli.option("checkpoint", "", "checkpoint file (.h5), e.g. the .best.h5 a training example wrote")
       .option("split", "test", "classifier: test or train; tagger: test, dev or train")
       .option("data", "", "data directory (default: " + std::string(kFashionMnistDir) + " or data/ud-english-ewt, by model kind)")
-      .option("limit", "-1", "only the first N images or sentences")
+      .option("limit", "-1", "only the first N images or sentences (-1: all)").integer_in(-1, 1 << 30)
       .option("mode", "packed", "batch layout: packed or padded")
-      .option("threads", "1", "BLAS threads");
+      .option("threads", "1", "BLAS threads").integer_in(1, 256);
   return run_main(cli, argc, argv, [&] {
     const std::string path = cli.str("checkpoint");
     if (path.empty()) throw UsageError("evaluate: --checkpoint FILE is required");

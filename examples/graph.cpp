@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
           "The unrolled graph of a 3-step vanilla RNN forward, from the tape: Graphviz DOT (and SVG beside it when "
           "Graphviz is installed), its structure, then one JSON line.");
   cli.option("out", "rnn_graph.dot", "DOT file (the picture beside it), or the picture itself (.svg, .png, .pdf)");
-  cli.option("steps", "3", "timesteps to unroll, 1..50");
+  cli.option("steps", "3", "timesteps to unroll").integer_in(1, 50);
   cli.option("format", "svg", "picture format: svg, png or pdf");
   return examples::run_main(cli, argc, argv, [&] {
     const int64_t steps = cli.integer("steps");

@@ -60,19 +60,19 @@ double eval_mse(const AddingModel<float>& model, const AddingBatch<float>& batch
 
 int main(int argc, char** argv) {
   Cli cli("long_sequences", "The adding problem at long T: full BPTT, checkpointing and truncated BPTT side by side.");
-  cli.option("steps", "1000", "sequence length T")
-      .option("batch", "32", "batch size")
-      .option("hidden", "128", "hidden size")
+  cli.option("steps", "1000", "sequence length T").integer_in(1, 1000000)
+      .option("batch", "32", "batch size").integer_in(1, 65536)
+      .option("hidden", "128", "hidden size").integer_in(1, 16384)
       .option("activation", "relu", "tanh or relu (relu starts from W_hh = I, the IRNN recipe)")
-      .option("iters", "40", "training batches")
-      .option("lr", "1e-3", "Adam learning rate")
-      .option("clip", "1.0", "gradient-norm clipping (0: off)")
-      .option("k", "0", "checkpointing segment length (0: ceil(sqrt(T)))")
-      .option("budget-mb", "0", "checkpointing under this many MB instead of uniform segments (0: off)")
-      .option("k1", "100", "TBPTT window (forward steps)")
-      .option("k2", "0", "TBPTT backward steps at each window's end (0: k1)")
-      .option("threads", "1", "BLAS threads")
-      .option("seed", "1", "random seed")
+      .option("iters", "40", "training batches").integer_in(1, 100000000)
+      .option("lr", "1e-3", "Adam learning rate").number_in(1e-12, 10)
+      .option("clip", "1.0", "gradient-norm clipping (0: off)").number_in(0, 1e12)
+      .option("k", "0", "checkpointing segment length (0: ceil(sqrt(T)))").integer_in(0, 1000000)
+      .option("budget-mb", "0", "checkpointing under this many MB instead of uniform segments (0: off)").number_in(0, 1e7)
+      .option("k1", "100", "TBPTT window (forward steps)").integer_in(1, 1000000)
+      .option("k2", "0", "TBPTT backward steps at each window's end (0: k1)").integer_in(0, 1000000)
+      .option("threads", "1", "BLAS threads").integer_in(1, 256)
+      .option("seed", "1", "random seed").integer_in(0, int64_t{1} << 53)
       .option("cell", "rnn", "recurrent cell: rnn, lstm or gru (the IRNN init applies to rnn with relu)")
       .flag("quick", "T=60, hidden 16, 5 batches (seconds, for CI)");
   return examples::run_main(cli, argc, argv, [&] {

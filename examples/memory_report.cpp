@@ -183,26 +183,17 @@ double num(const std::string& json, const std::string& key) {
   return v.empty() ? 0.0 : std::stod(v);
 }
 
-std::vector<int64_t> parse_list(const std::string& s) {
-  std::vector<int64_t> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(std::stoll(item));
-  if (out.empty()) throw UsageError("memory_report: --steps needs at least one length");
-  return out;
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Cli cli("memory_report", "Bytes BPTT keeps alive: predicted, measured, checkpointed, budgeted; peak RSS.");
-  cli.option("batch", "32", "batch size")
-      .option("hidden", "512", "hidden size")
+  cli.option("batch", "32", "batch size").integer_in(1, 65536)
+      .option("hidden", "512", "hidden size").integer_in(1, 16384)
       .option("steps", "100,500,1000,5000", "sequence lengths, comma-separated")
-      .option("budget-div", "50", "budget mode: full BPTT's bytes divided by this")
-      .option("threads", "1", "BLAS threads")
-      .option("seed", "1", "random seed")
+      .option("budget-div", "50", "budget mode: full BPTT's bytes divided by this").integer_in(1, 1000000)
+      .option("threads", "1", "BLAS threads").integer_in(1, 256)
+      .option("seed", "1", "random seed").integer_in(0, int64_t{1} << 53)
       .option("cell", "rnn", "recurrent cell: rnn, lstm or gru")
       .flag("no-stock", "skip the forward_sequence baseline")
       .flag("quick", "B=4, hidden 32, T in {20, 50}, budget 1/5: well under a second, for CI");
@@ -211,7 +202,7 @@ int main(int argc, char** argv) {
     Config c{quick ? 4 : cli.integer("batch"), quick ? 32 : cli.integer("hidden"),
              static_cast<size_t>(std::max<int64_t>(1, quick && !cli.given("budget-div") ? 5 : cli.integer("budget-div"))),
              static_cast<uint64_t>(cli.integer("seed")), cli.str("cell")};
-    const std::vector<int64_t> lengths = quick ? std::vector<int64_t>{20, 50} : parse_list(cli.str("steps"));
+    const std::vector<int64_t> lengths = quick ? std::vector<int64_t>{20, 50} : cli.integers("steps", 1, 1000000);
     std::vector<std::string> modes{"full", "recycled", "checkpointed", "budget"};
     if (!cli.on("no-stock")) modes.insert(modes.begin() + 1, "stock");
     std::string rows;

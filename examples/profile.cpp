@@ -34,26 +34,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<int64_t> int_list(const std::string& s, const char* flag) {
-  std::vector<int64_t> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (item.empty()) continue;
-    size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || v < 1)
-      throw UsageError(std::string("profile: --") + flag + " takes a comma list of positive integers, got '" + s + "'");
-    out.push_back(v);
-  }
-  if (out.empty()) throw UsageError(std::string("profile: --") + flag + " is empty");
-  return out;
-}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -92,25 +72,25 @@ std::string fixed(double v, int digits) {
 int main(int argc, char** argv) {
   Cli cli("profile", "The reference's RNN profiling: forward time and memory over hidden × seq_len, and the "
                      "sequential bottleneck of a step-by-step cell loop. Last line: JSON.");
-  cli.option("batch", "16", "batch size of the profiling grid")
+  cli.option("batch", "16", "batch size of the profiling grid").integer_in(1, 65536)
       .option("hidden", "128,256", "hidden sizes of the profiling grid (comma list)")
       .option("seq", "50,100", "sequence lengths of the profiling grid (comma list)")
-      .option("input", "100", "input size")
-      .option("warmup", "3", "untimed forwards per point")
-      .option("reps", "10", "timed forwards per point")
-      .option("bottleneck-batch", "32", "batch size of the bottleneck demonstration")
-      .option("bottleneck-hidden", "256", "hidden size of the bottleneck demonstration")
+      .option("input", "100", "input size").integer_in(1, 16384)
+      .option("warmup", "3", "untimed forwards per point").integer_in(0, 1000000)
+      .option("reps", "10", "timed forwards per point").integer_in(1, 1000000)
+      .option("bottleneck-batch", "32", "batch size of the bottleneck demonstration").integer_in(1, 65536)
+      .option("bottleneck-hidden", "256", "hidden size of the bottleneck demonstration").integer_in(1, 16384)
       .option("bottleneck-seq", "10,50,100,200", "sequence lengths of the bottleneck demonstration")
-      .option("bottleneck-reps", "5", "timed cell loops per length (median reported)")
-      .option("threads", "1", "BLAS threads")
-      .option("seed", "1", "random seed")
+      .option("bottleneck-reps", "5", "timed cell loops per length (median reported)").integer_in(1, 1000000)
+      .option("threads", "1", "BLAS threads").integer_in(1, 256)
+      .option("seed", "1", "random seed").integer_in(0, int64_t{1} << 53)
       .flag("inference", "run the forwards under NoGradGuard (record nothing)");
   return examples::run_main(cli, argc, argv, [&]() -> int {
     const int64_t batch = cli.integer("batch"), input = cli.integer("input");
-    const std::vector<int64_t> hiddens = int_list(cli.str("hidden"), "hidden"), seqs = int_list(cli.str("seq"), "seq");
+    const std::vector<int64_t> hiddens = cli.integers("hidden", 1, 16384), seqs = cli.integers("seq", 1, 1000000);
     const int warmup = static_cast<int>(cli.integer("warmup")), reps = static_cast<int>(cli.integer("reps"));
     const int64_t bb = cli.integer("bottleneck-batch"), bh = cli.integer("bottleneck-hidden");
-    const std::vector<int64_t> bseqs = int_list(cli.str("bottleneck-seq"), "bottleneck-seq");
+    const std::vector<int64_t> bseqs = cli.integers("bottleneck-seq", 1, 1000000);
     const int breps = static_cast<int>(cli.integer("bottleneck-reps"));
     const bool inference = cli.on("inference");
     if (batch < 1 || input < 1 || bb < 1 || bh < 1 || warmup < 0 || reps < 1 || breps < 1)

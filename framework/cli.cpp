@@ -1,5 +1,6 @@
 #include "framework/cli.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -139,6 +140,25 @@ double Cli::number(const std::string& name) const {
   if (v.empty() || *end || errno == ERANGE || !std::isfinite(x))
     throw UsageError(program_ + ": --" + name + " expects a finite number, got '" + v + "'");
   return x;
+}
+
+std::vector<int64_t> Cli::integers(const std::string& name, int64_t lo, int64_t hi) const {
+  const std::string& v = get(name).value;
+  std::vector<int64_t> out;
+  size_t start = 0;
+  while (start <= v.size()) {
+    const size_t comma = std::min(v.find(',', start), v.size());
+    const std::string item = v.substr(start, comma - start);
+    char* end = nullptr;
+    errno = 0;
+    const long long x = item.empty() ? 0 : std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end || errno == ERANGE || x < lo || x > hi)
+      throw UsageError(program_ + ": --" + name + " '" + v + "': item '" + item + "' is not an integer in the range " +
+                       std::to_string(lo) + ".." + std::to_string(hi) + " (a comma-separated list is expected)");
+    out.push_back(x);
+    start = comma + 1;
+  }
+  return out;
 }
 
 }  // namespace reel

@@ -31,6 +31,9 @@ class Cli {
   std::string str(const std::string& name) const;  ///< the value of `--name` as given, or its default
   int64_t integer(const std::string& name) const;  ///< the value as an integer; UsageError if it is not one
   double number(const std::string& name) const;  ///< the value as a number; UsageError if it is not one
+  /// The value as a comma-separated list of integers, each in [lo, hi], at least one; UsageError
+  /// naming the flag, the item and the range otherwise.
+  std::vector<int64_t> integers(const std::string& name, int64_t lo, int64_t hi) const;
   bool on(const std::string& name) const;  ///< whether boolean flag `--name` was given
   bool given(const std::string& name) const;  ///< whether `--name` was on the command line (not defaulted)
   /// Whether `--name` was declared (the getters throw UsageError for an undeclared one)

@@ -130,6 +130,19 @@ TEST_CASE("Numeric flags have ranges checked at parse time; resume refuses contr
       {"train_classifier", "--data /nonexistent", "/nonexistent: Fashion-MNIST directory not found"},
       {"train_classifier", "--limit 0", "the train split holds no sequence"},
       {"train_classifier", "--batch 0", "--batch 0: outside the range 1..1048576"},
+      {"long_sequences", "--k1 9223372036854775807", "--k1 9223372036854775807: outside the range 1..1000000"},
+      {"long_sequences", "--hidden 0", "--hidden 0: outside the range 1..16384"},
+      {"memory_report", "--steps 100,-5", "item '-5' is not an integer in the range 1..1000000"},
+      {"memory_report", "--batch 99999999", "outside the range 1..65536"},
+      {"profile", "--hidden 128,x", "item 'x' is not an integer"},
+      {"profile", "--reps 0", "--reps 0: outside the range 1..1000000"},
+      {"evaluate", "--limit -7", "--limit -7: outside the range -1..1073741824"},
+      {"graph", "--steps 51", "--steps 51: outside the range 1..50"},
+      {"train_g2p", "--beam 0", "--beam 0: outside the range 1..256"},
+      {"train_g2p", "--teacher-forcing 1.5", "outside the range 0..1"},
+      {"train_generator", "--temperature 0", "--temperature 0: outside the range 0.001..100"},
+      {"generate", "--count 0", "--count 0: outside the range 1..1048576"},
+      {"g2p", "--max-len 0", "--max-len 0: outside the range 1..1000"},
   };
   for (const Case& c : cases) {
     INFO(c.program << " " << c.args);
