@@ -31,8 +31,8 @@ static Result evaluate_classifier(const SequenceClassifier<T>& model, const Sequ
   if (split != "test" && split != "train") throw UsageError("evaluate: a classifier's --split is test or train, got '" + split + "'");
   const ImageDataset d = load_fashion_mnist(dir, split, limit);
   if (cfg.input_dim != d.cols)
-    throw UsageError("evaluate: the model reads " + std::to_string(cfg.input_dim) + " features a step, the images have " +
-                     std::to_string(d.cols) + " columns: not a Fashion-MNIST row-by-row classifier");
+    throw UsageError("evaluate: the model reads " + std::to_string(cfg.input_dim) + " features a step, the " + split + " images in " + dir +
+                     " have " + std::to_string(d.cols) + " columns: the data and the model do not fit (not a row-by-row classifier of these images)");
   Tape<T> tape;
   NoGradGuard<T> no_grad(tape);
   int64_t correct = 0;
