@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   cli.option("embed", "64", "letter and phone embedding size").integer_in(1, 16384);
   cli.flag("attention", "Luong attention over the encoder's outputs");
   cli.option("teacher-forcing", "1", "probability of reading the gold previous phone (coin per step)").number_in(0, 1);
+  cli.option("mode", "padded", "the encoder's batch layout: padded or packed (the same values)");
   cli.option("beam", "5", "beam width for the final test decoding").integer_in(1, 256);
   cli.option("limit", "0", "train on the first N training words only (0: all)").integer_in(0, 1 << 30);
   cli.option("eval-limit", "0", "score only the first N dev and test words, in hash order (0: all)").integer_in(0, 1 << 30);
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
     MetricsCsv csv(cli.str("metrics"), !cli.str("resume").empty(), st.epoch);
     const int64_t max_len = task.max_phones + 5;
     const double ratio = cli.number("teacher-forcing");
+    const BatchMode mode = parse_batch_mode(cli.str("mode"));
     Tape<float> tape;
     Throughput speed;
     const int64_t first_epoch = st.epoch + 1;
@@ -53,7 +55,7 @@ int main(int argc, char** argv) {
       for (SequenceBatch<float> b; loader.next(b);) {
         const PairBatch<float> p = with_targets(std::move(b), task.train_tgt);
         const double n = static_cast<double>(p.target.tokens() + p.target.batch);  // phones and each </s>
-        loss_sum += n * trainer.step(tape, [&](Tape<float>& t) { return model.loss(t, p, ratio, &coin); }, n).loss;
+        loss_sum += n * trainer.step(tape, [&](Tape<float>& t) { return model.loss(t, p, ratio, &coin, mode); }, n).loss;
         tokens += n;
         progress.update(std::min(loader.position() * cli.integer("batch"), task.train_src.size()), {{"loss", loss_sum / tokens}});
       }

@@ -139,7 +139,7 @@ std::vector<CellState<T>> EncoderDecoder<T>::bridge(Tape<T>& tape, const RunnerO
 }
 
 template <class T>
-EncodedSource<T> EncoderDecoder<T>::encode(Tape<T>& tape, const SequenceBatch<T>& source) const {
+EncodedSource<T> EncoderDecoder<T>::encode(Tape<T>& tape, const SequenceBatch<T>& source, BatchMode mode) const {
   check_id_batch("EncoderDecoder::encode", source, config_.src_vocab, "source");
   EncodedSource<T> e;
   e.batch = source.batch;
@@ -148,14 +148,28 @@ EncodedSource<T> EncoderDecoder<T>::encode(Tape<T>& tape, const SequenceBatch<T>
   e.mask.assign(static_cast<size_t>(e.batch * e.max_len), T(0));
   for (int64_t b = 0; b < e.batch; ++b)
     for (int64_t t = 0; t < e.lengths[static_cast<size_t>(b)]; ++t) e.mask[static_cast<size_t>(b * e.max_len + t)] = T(1);
-  const Var<T> x = src_embed_->forward(tape, source.ids, Shape{e.batch, e.max_len});
-  const RunnerOutput<T> out = encoder_->forward(tape, RunnerInput<T>::padded(x, source.lengths), {}, config_.attention);
-  e.init = bridge(tape, out);
+  const LaidOutInput<T> in = lay_out(tape, source, mode, src_embed_.get());
+  const bool packed = mode == BatchMode::Packed;
+  const RunnerInput<T> rin = packed ? RunnerInput<T>::packed_rows(in.x, in.pack.batch_sizes, in.pack.sorted_indices)
+                                    : RunnerInput<T>::padded(in.x, source.lengths);
+  const RunnerOutput<T> out = encoder_->forward(tape, rin, {}, config_.attention);
+  e.init = bridge(tape, out);  // final states in the batch's order either way
   if (config_.attention) {
-    e.memory = out.output;
+    e.memory = packed ? padded_memory(tape, out.output, in.rows, e.batch * e.max_len) : out.output;
+    if (packed) e.memory = reshape(e.memory, Shape{e.batch, e.max_len, encoder_->config().output_dim()});
     e.keys = matmul(e.memory, tape.param(*attn_W_));
   }
   return e;
+}
+
+// Packed rows (N, W) at their padded positions rows[k] of `positions` (B·S), zero elsewhere: one
+// gather from [rows; a zero row].
+template <class T>
+Var<T> EncoderDecoder<T>::padded_memory(Tape<T>& tape, const Var<T>& packed, const std::vector<int64_t>& rows, int64_t positions) const {
+  const int64_t n = packed.shape()[0], W = packed.shape()[1];
+  std::vector<int64_t> from(static_cast<size_t>(positions), n);  // n: the zero row
+  for (int64_t k = 0; k < n; ++k) from[static_cast<size_t>(rows[static_cast<size_t>(k)])] = k;
+  return gather_rows(concat_rows(std::vector<Var<T>>{packed, tape.zeros(Shape{1, W})}), from);
 }
 
 // q (B, steps, H) -> o (B, steps, H) = tanh(W_c [c; q] + b_c), c the attention-weighted memory.
@@ -225,12 +239,12 @@ Var<T> EncoderDecoder<T>::stepwise_logits(Tape<T>& tape, const EncodedSource<T>&
 }
 
 template <class T>
-Var<T> EncoderDecoder<T>::loss(Tape<T>& tape, const PairBatch<T>& batch, double teacher_forcing, Rng* rng) const {
+Var<T> EncoderDecoder<T>::loss(Tape<T>& tape, const PairBatch<T>& batch, double teacher_forcing, Rng* rng, BatchMode mode) const {
   if (!(teacher_forcing >= 0 && teacher_forcing <= 1))
     throw UsageError("EncoderDecoder::loss: teacher_forcing = " + std::to_string(teacher_forcing) + ", expected 0..1");
   if (teacher_forcing < 1 && !rng)
     throw UsageError("EncoderDecoder::loss: teacher_forcing < 1 draws a coin per step: pass the Rng");
-  const EncodedSource<T> enc = encode(tape, batch.source);
+  const EncodedSource<T> enc = encode(tape, batch.source, mode);
   const Var<T> logits = teacher_forcing >= 1 ? teacher_forced_logits(tape, enc, batch.target)
                                              : stepwise_logits(tape, enc, batch.target, teacher_forcing, *rng);
   const ShiftedTargets s = shift_targets(batch.target, config_.bos, config_.eos);

@@ -30,6 +30,7 @@
 #include "models/embedding.h"
 #include "models/shifted_targets.h"
 #include "models/linear.h"
+#include "models/sequence_batch.h"
 #include "models/sequence_runner.h"
 
 namespace reel {
@@ -103,13 +104,16 @@ class EncoderDecoder {
   ParameterStore<T>& parameters() { return store_; }  ///< the store holding the parameters
 
   /// Runs the encoder over the sources (token ids, lengths >= 1; ids checked against src_vocab).
-  EncodedSource<T> encode(Tape<T>& tape, const SequenceBatch<T>& source) const;
+  /// Packed (PyTorch's pack_padded_sequence: each step computes only the sources still running)
+  /// or padded (every row every step, each final state taken at its own length): the same values.
+  EncodedSource<T> encode(Tape<T>& tape, const SequenceBatch<T>& source, BatchMode mode = BatchMode::Padded) const;
   /// One decoder step from the previous tokens (batch ids) and state (empty: enc.init).
   DecoderStep<T> decode_step(Tape<T>& tape, const EncodedSource<T>& enc, const std::vector<int64_t>& prev,
                              const std::vector<CellState<T>>& state) const;
   /// Mean cross-entropy over real target tokens and each `</s>` (see the file description); rng is
-  /// read only when teacher_forcing < 1.
-  Var<T> loss(Tape<T>& tape, const PairBatch<T>& batch, double teacher_forcing = 1.0, Rng* rng = nullptr) const;
+  /// read only when teacher_forcing < 1. mode: the encoder's layout (encode()).
+  Var<T> loss(Tape<T>& tape, const PairBatch<T>& batch, double teacher_forcing = 1.0, Rng* rng = nullptr,
+              BatchMode mode = BatchMode::Padded) const;
   /// Logits (batch, target max_len + 1, tgt_vocab) with gold previous tokens, one unroll.
   Var<T> teacher_forced_logits(Tape<T>& tape, const EncodedSource<T>& enc, const SequenceBatch<T>& target) const;
   /// The same logits step by step, the previous token gold with probability ratio (one coin
@@ -120,6 +124,7 @@ class EncoderDecoder {
  private:
   Var<T> attend(Tape<T>& tape, const EncodedSource<T>& enc, const Var<T>& q, int64_t steps) const;
   std::vector<CellState<T>> bridge(Tape<T>& tape, const RunnerOutput<T>& out) const;
+  Var<T> padded_memory(Tape<T>& tape, const Var<T>& packed, const std::vector<int64_t>& rows, int64_t positions) const;
 
   ParameterStore<T>& store_;
   Seq2SeqConfig config_;

@@ -324,3 +324,29 @@ TEST_CASE("checkpoints rebuild the encoder-decoder and the generator with their 
   std::filesystem::remove(path);
   std::filesystem::remove(gpath);
 }
+
+TEST_CASE("a packed encoder gives the padded encoder's loss and gradients", "[seq2seq][training]") {
+  for (const char* cell : {"rnn", "lstm", "gru"})
+    for (bool attention : {false, true}) {
+      INFO(cell << " attention " << attention);
+      ParameterStore<double> store;
+      Rng rng(12);
+      Seq2SeqConfig c = small_config(cell, attention, true);
+      c.num_layers = 2;
+      EncoderDecoder<double> m(store, c, rng);
+      auto run = [&](BatchMode mode, std::vector<std::vector<double>>& grads) {
+        Tape<double> tape;
+        store.zero_grad();
+        Var<double> loss = m.loss(tape, PairBatch<double>{sources(), targets()}, 1.0, nullptr, mode);
+        tape.backward(loss);
+        grads.clear();
+        for (Parameter<double>* p : store.all()) grads.push_back(p->grad);
+        return loss.data()[0];
+      };
+      std::vector<std::vector<double>> gp, gq;
+      const double padded = run(BatchMode::Padded, gp), packed = run(BatchMode::Packed, gq);
+      CHECK(packed == Approx(padded).epsilon(1e-13));
+      for (size_t i = 0; i < gp.size(); ++i)
+        for (size_t j = 0; j < gp[i].size(); ++j) REQUIRE(gq[i][j] == Approx(gp[i][j]).epsilon(1e-11).margin(1e-13));
+    }
+}
