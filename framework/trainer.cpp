@@ -10,7 +10,10 @@ namespace reel {
 
 template <class T>
 Trainer<T>::Trainer(ParameterStore<T>& store, Optimizer<T>& opt, TrainerOptions options)
-    : store_(store), opt_(opt), options_(options) {}
+    : store_(store), opt_(opt), options_(options) {
+  if (!(options_.clip_norm >= 0) || !std::isfinite(options_.clip_norm))
+    throw UsageError("Trainer: clip_norm must be finite and >= 0 (0: no clipping), got " + std::to_string(options_.clip_norm));
+}
 
 template <class T>
 StepResult Trainer<T>::step(Tape<T>& tape, const std::function<Var<T>(Tape<T>&)>& forward, double loss_terms) {

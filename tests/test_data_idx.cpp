@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/build_info.h"
 #include "tests/data_test_util.h"
+#include "tests/example_runner.h"
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -204,4 +206,27 @@ TEST_CASE("load_fashion_mnist reads the installed Fashion-MNIST test split", "[d
         std::vector<int64_t>{10000, 28, 28});
   CHECK(read_idx_dims(std::string(kFashionMnistDir) + "/train-labels-idx1-ubyte.gz") ==
         std::vector<int64_t>{60000});
+}
+
+TEST_CASE("images that do not fit the model are an error naming the data, not the model's shapes", "[data][idx][examples]") {
+  const std::string built = reel::testing::cache_value("REEL_BUILD_EXAMPLES");
+  if (built == "OFF" || built == "0" || built == "FALSE") return;
+  if (!fs::exists(std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz")) {
+    WARN("no Fashion-MNIST (Debian dataset-fashion-mnist): skipped");
+    return;
+  }
+  TempDir tmp("idx_cols");
+  // A Fashion-MNIST look-alike whose images have 29 columns.
+  for (const char* prefix : {"train", "t10k"}) {
+    write_bytes((tmp.path / (std::string(prefix) + "-images-idx3-ubyte.gz")).string(), idx_bytes({10, 28, 29}, iota_bytes(10 * 28 * 29)), true);
+    write_bytes((tmp.path / (std::string(prefix) + "-labels-idx1-ubyte.gz")).string(), idx_bytes({10}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), true);
+  }
+  const fs::path bin = fs::path(REEL_BINARY_DIR) / "examples";
+  using reel::testing::run;
+  REQUIRE(run(bin / "train_classifier", "--limit 200 --dev-size 50 --epochs 1 --hidden 8 --checkpoint c.h5", tmp.path).code == 0);
+  const auto r = run(bin / "evaluate", "--checkpoint c.h5 --data " + tmp.path.string(), tmp.path);
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK(r.err.find("have 29 columns: the data and the model do not fit") != std::string::npos);
+  CHECK(r.err.find(tmp.path.string()) != std::string::npos);
 }

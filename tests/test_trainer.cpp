@@ -538,3 +538,28 @@ TEST_CASE("MetricsCsv on resume keeps only the epochs the checkpoint holds; a fa
   MetricsCsv full("/dev/full");
   CHECK_THROWS_WITH(full.row({{"epoch", 1}}), Catch::Contains("cannot write a row to '/dev/full'"));
 }
+
+TEST_CASE("option structs with values out of range are refused when the object is built", "[trainer][optim]") {
+  ParameterStore<float> store;
+  store.add("w", Shape{2});
+  SGDOptions sgd;
+  sgd.lr = 0.1;
+  SGD<float> opt(store.all(), sgd);
+  for (double bad : {std::nan(""), -1.0, std::numeric_limits<double>::infinity()}) {
+    TrainerOptions o;
+    o.clip_norm = bad;
+    CHECK_THROWS_WITH((Trainer<float>(store, opt, o)), Catch::Contains("clip_norm must be finite and >= 0"));
+  }
+  AdamOptions a;
+  a.eps = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(Adam<float>(store.all(), a), Catch::Contains("eps inf"));
+  a = AdamOptions{};
+  a.beta1 = std::nan("");
+  CHECK_THROWS_WITH(Adam<float>(store.all(), a), Catch::Contains("beta1 nan"));
+  SGDOptions s;
+  s.momentum = std::nan("");
+  CHECK_THROWS_WITH(SGD<float>(store.all(), s), Catch::Contains("momentum nan"));
+  s = SGDOptions{};
+  s.weight_decay = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(SGD<float>(store.all(), s), Catch::Contains("weight_decay inf"));
+}

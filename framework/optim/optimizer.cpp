@@ -24,8 +24,12 @@ void Optimizer<T>::step() {
 
 template <class T>
 SGD<T>::SGD(std::vector<Parameter<T>*> params, const SGDOptions& o) : Optimizer<T>(std::move(params), o.lr), o_(o) {
-  if (o.momentum < 0 || o.weight_decay < 0 || (o.nesterov && (o.momentum <= 0 || o.dampening != 0)))
-    throw UsageError("SGD: momentum and weight_decay must be >= 0; nesterov needs momentum > 0 and dampening 0");
+  if (!(o.momentum >= 0 && std::isfinite(o.momentum) && o.weight_decay >= 0 && std::isfinite(o.weight_decay) &&
+        std::isfinite(o.dampening)) ||
+      (o.nesterov && (o.momentum <= 0 || o.dampening != 0)))
+    throw UsageError("SGD: momentum and weight_decay must be finite and >= 0, dampening finite; nesterov needs momentum > 0 and "
+                     "dampening 0 (got momentum " + std::to_string(o.momentum) + ", weight_decay " + std::to_string(o.weight_decay) +
+                     ", dampening " + std::to_string(o.dampening) + ")");
   if (o.momentum > 0)
     for (auto* p : this->params_) momentum_.emplace_back(p->value.size(), T(0));
 }
@@ -62,8 +66,11 @@ std::map<std::string, double> SGD<T>::hyperparameters() const {
 
 template <class T>
 Adam<T>::Adam(std::vector<Parameter<T>*> params, const AdamOptions& o) : Optimizer<T>(std::move(params), o.lr), o_(o) {
-  if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1 && o.eps >= 0 && o.weight_decay >= 0))
-    throw UsageError("Adam: need 0 <= beta1, beta2 < 1 and eps, weight_decay >= 0");
+  if (!(o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1 && o.eps >= 0 && o.weight_decay >= 0) || !std::isfinite(o.eps) ||
+      !std::isfinite(o.weight_decay))
+    throw UsageError("Adam: need 0 <= beta1, beta2 < 1 and finite eps, weight_decay >= 0 (got beta1 " + std::to_string(o.beta1) +
+                     ", beta2 " + std::to_string(o.beta2) + ", eps " + std::to_string(o.eps) + ", weight_decay " +
+                     std::to_string(o.weight_decay) + ")");
   for (auto* p : this->params_) {
     m_.emplace_back(p->value.size(), T(0));
     v_.emplace_back(p->value.size(), T(0));
