@@ -45,11 +45,14 @@ int main(int argc, char** argv) {
       for (std::string line; std::getline(std::cin, line);)
         if (!line.empty()) words.push_back(line);
     if (words.empty()) throw UsageError("no words: give them after the model or one per line on stdin");
+    // CMUdict's words are lower case: so is the input when the model knows no upper-case letter.
+    bool upper = false;
+    for (const std::string& c : m.source.words()) upper = upper || (c.size() == 1 && c[0] >= 'A' && c[0] <= 'Z');
     Tape<float> tape;
     int64_t phones = 0;
     for (const std::string& w : words) {
       tape.clear();
-      const SequenceBatch<float> src = collate_ids<float>({letter_ids(m.source, w, true)});
+      const SequenceBatch<float> src = collate_ids<float>({letter_ids(m.source, upper ? w : ascii_lower(w), true)});
       const auto hyps = beam_search(*m.model, tape, src, BeamOptions{cli.integer("beam"), cli.integer("max-len"), 1.0}).front();
       for (size_t k = 0; k < hyps.size() && static_cast<int64_t>(k) < cli.integer("nbest"); ++k) {
         std::string out;

@@ -82,6 +82,9 @@ TEST_CASE("train_g2p trains, checkpoints, resumes to the same result; g2p transc
   CHECK(g.out.rfind("hello\t", 0) == 0);
   CHECK(g.out.find("\nworld\t") != std::string::npos);
   CHECK(field(json_line(g.out), "words") == "2");
+  const Run upper = run(bin / "g2p", "full/g2p.best.h5 HeLLo", dir);  // the dictionary is lower case: so is the input
+  CHECK(upper.code == 0);
+  CHECK(upper.out.rfind("HeLLo\t", 0) == 0);
   std::ofstream(dir / "words.txt") << "reel\ntape\n";
   const Run s = run(bin / "g2p", "--model full/g2p.best.h5", dir, 60, (dir / "words.txt").string());
   CHECK(s.code == 0);
