@@ -1,10 +1,14 @@
 #pragma once
-// Helpers the data tests share: a temporary directory, and the message of an expected DataError.
+// Helpers the data tests share: a temporary directory, writing a text file (plain or gzip), and
+// the message of an expected DataError.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
+#include <zlib.h>
+
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <system_error>
 
@@ -39,6 +43,19 @@ std::string data_error_message(F&& f) {
   }
   FAIL("expected a DataError");
   return "";
+}
+
+// Writes text to path (gzip-compressed with gz); returns path.
+inline std::string write_text(const std::string& path, const std::string& text, bool gz = false) {
+  if (gz) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    REQUIRE(f != nullptr);
+    REQUIRE(gzwrite(f, text.data(), static_cast<unsigned>(text.size())) == static_cast<int>(text.size()));
+    REQUIRE(gzclose(f) == Z_OK);
+  } else {
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  return path;
 }
 
 }  // namespace reel::testing

@@ -28,22 +28,12 @@ using reel::testing::data_error_message;
 using reel::testing::kPython;
 using reel::testing::run_python;
 using reel::testing::TempDir;
+using reel::testing::write_text;
 
 namespace {
 
 using Phones = std::vector<std::string>;
 
-std::string write_text(const std::string& path, const std::string& text, bool gz = false) {
-  if (gz) {
-    gzFile f = gzopen(path.c_str(), "wb");
-    REQUIRE(f != nullptr);
-    REQUIRE(gzwrite(f, text.data(), static_cast<unsigned>(text.size())) == static_cast<int>(text.size()));
-    REQUIRE(gzclose(f) == Z_OK);
-  } else {
-    std::ofstream(path, std::ios::binary) << text;
-  }
-  return path;
-}
 
 std::vector<Phones> phones_of(const CmuEntry* e) {
   std::vector<Phones> out;

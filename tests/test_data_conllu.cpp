@@ -20,18 +20,8 @@ using Catch::Matchers::Contains;
 namespace {
 
 using reel::testing::TempDir;
+using reel::testing::write_text;
 
-std::string write_text(const std::string& path, const std::string& text, bool gz = false) {
-  if (gz) {
-    gzFile f = gzopen(path.c_str(), "wb");
-    REQUIRE(f != nullptr);
-    REQUIRE(gzwrite(f, text.data(), static_cast<unsigned>(text.size())) == static_cast<int>(text.size()));
-    REQUIRE(gzclose(f) == Z_OK);
-  } else {
-    std::ofstream(path, std::ios::binary) << text;
-  }
-  return path;
-}
 
 using reel::testing::data_error_message;
 

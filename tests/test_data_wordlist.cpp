@@ -25,15 +25,12 @@ using reel::testing::data_error_message;
 using reel::testing::kPython;
 using reel::testing::run_python;
 using reel::testing::TempDir;
+using reel::testing::write_text;
 
 namespace {
 
 using Words = std::vector<std::string>;
 
-std::string write_text(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
 
 }  // namespace
 
