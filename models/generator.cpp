@@ -1,6 +1,7 @@
 #include "models/generator.h"
 
 #include "framework/ops.h"
+#include "models/sequence_batch.h"
 #include "models/sequence_models.h"
 #include "models/shifted_targets.h"
 #include "models/vanilla_cell.h"
@@ -80,24 +81,29 @@ std::vector<CellState<T>> Generator<T>::initial_state(Tape<T>& tape, const Var<T
 
 template <class T>
 Var<T> Generator<T>::logits(Tape<T>& tape, const Var<T>& context, const SequenceBatch<T>& seqs) const {
-  if (seqs.features != 0 || seqs.batch < 1 || seqs.ids.size() != static_cast<size_t>(seqs.batch * seqs.max_len))
-    throw UsageError("Generator: the sequences must be a non-empty batch of token ids (batch x max_len)");
+  return logits(tape, context, shifted(context, seqs));
+}
+
+template <class T>
+ShiftedTargets Generator<T>::shifted(const Var<T>& context, const SequenceBatch<T>& seqs) const {
+  check_token_batch("Generator", seqs, config_.vocab, "sequence");
   if (context.shape().rank != 2 || context.shape()[0] != seqs.batch)
     throw ShapeError("Generator: a context of " + context.shape().str() + " for " + std::to_string(seqs.batch) + " sequences");
-  for (size_t i = 0; i < seqs.ids.size(); ++i)
-    if (seqs.ids[i] < 0 || seqs.ids[i] >= config_.vocab)
-      throw UsageError("Generator: id " + std::to_string(seqs.ids[i]) + " at position " + std::to_string(i) + " outside [0, " +
-                       std::to_string(config_.vocab) + ")");
-  const ShiftedTargets s = shift_targets(seqs, config_.bos, config_.eos);
-  const Var<T> x = embed_->forward(tape, s.input, Shape{seqs.batch, s.steps});
+  return shift_targets(seqs, config_.bos, config_.eos);
+}
+
+template <class T>
+Var<T> Generator<T>::logits(Tape<T>& tape, const Var<T>& context, const ShiftedTargets& s) const {
+  const int64_t batch = static_cast<int64_t>(s.lengths.size());
+  const Var<T> x = embed_->forward(tape, s.input, Shape{batch, s.steps});
   const Var<T> h = rnn_->forward(tape, RunnerInput<T>::padded(x, s.lengths), initial_state(tape, context)).output;
   return head_->forward(tape, h);
 }
 
 template <class T>
 Var<T> Generator<T>::loss(Tape<T>& tape, const Var<T>& context, const SequenceBatch<T>& seqs) const {
-  const Var<T> y = logits(tape, context, seqs);
-  const ShiftedTargets s = shift_targets(seqs, config_.bos, config_.eos);
+  const ShiftedTargets s = shifted(context, seqs);
+  const Var<T> y = logits(tape, context, s);
   return cross_entropy(reshape(y, Shape{seqs.batch * s.steps, config_.vocab}), s.output, shifted_mask<T>(s));
 }
 
@@ -133,12 +139,7 @@ Generated Generator<T>::generate(Tape<T>& tape, const Var<T>& context, const Gen
       next_prev.push_back(v);
     }
     if (still.empty()) break;
-    state.clear();
-    for (const CellState<T>& s : out.final_states) {
-      CellState<T> p;
-      for (const Var<T>& v : s) p.push_back(gather_rows(v, keep));
-      state.push_back(p);
-    }
+    state = select_states(out.final_states, keep);
     alive = std::move(still);
     prev = std::move(next_prev);
   }

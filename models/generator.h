@@ -24,6 +24,7 @@
 #include "framework/sampling.h"
 #include "models/embedding.h"
 #include "models/linear.h"
+#include "models/shifted_targets.h"
 #include "models/sequence_runner.h"
 
 namespace reel {
@@ -81,6 +82,9 @@ class Generator {
   Generated generate(Tape<T>& tape, const Var<T>& context, const GenerateOptions& options, Rng& rng) const;
 
  private:
+  ShiftedTargets shifted(const Var<T>& context, const SequenceBatch<T>& seqs) const;  // checked
+  Var<T> logits(Tape<T>& tape, const Var<T>& context, const ShiftedTargets& s) const;
+
   ParameterStore<T>& store_;
   GeneratorConfig config_;
   std::unique_ptr<Embedding<T>> category_, embed_;

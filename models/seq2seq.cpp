@@ -63,11 +63,7 @@ EncodedSource<T> EncodedSource<T>::select(const std::vector<int64_t>& rows) cons
   }
   if (memory.valid()) e.memory = gather_rows(memory, rows);
   if (keys.valid()) e.keys = gather_rows(keys, rows);
-  for (const CellState<T>& s : init) {
-    CellState<T> p;
-    for (const Var<T>& v : s) p.push_back(gather_rows(v, rows));
-    e.init.push_back(p);
-  }
+  e.init = select_states(init, rows);
   return e;
 }
 
@@ -98,29 +94,6 @@ EncoderDecoder<T>::EncoderDecoder(ParameterStore<T>& store, const Seq2SeqConfig&
 template <class T>
 EncoderDecoder<T>::~EncoderDecoder() = default;
 
-static void check_ids(const char* who, const std::vector<int64_t>& ids, int64_t vocab, const char* what) {
-  for (size_t i = 0; i < ids.size(); ++i)
-    if (ids[i] < 0 || ids[i] >= vocab)
-      throw UsageError(std::string(who) + ": " + what + " id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
-                       " outside [0, " + std::to_string(vocab) + ")");
-}
-
-template <class T>
-static void check_id_batch(const char* who, const SequenceBatch<T>& b, int64_t vocab, const char* what) {
-  if (b.features != 0 || b.ids.size() != static_cast<size_t>(b.batch * b.max_len))
-    throw UsageError(std::string(who) + ": the " + what + " batch must hold token ids (batch x max_len), got " +
-                     std::to_string(b.ids.size()) + " ids for " + std::to_string(b.batch) + " x " + std::to_string(b.max_len));
-  if (b.batch < 1) throw UsageError(std::string(who) + ": an empty " + what + " batch");
-  if (b.lengths.size() != static_cast<size_t>(b.batch))
-    throw UsageError(std::string(who) + ": " + std::to_string(b.lengths.size()) + " " + what + " lengths for a batch of " +
-                     std::to_string(b.batch));
-  for (size_t i = 0; i < b.lengths.size(); ++i)
-    if (b.lengths[i] < 1 || b.lengths[i] > b.max_len)
-      throw UsageError(std::string(who) + ": " + what + " " + std::to_string(i) + " has length " + std::to_string(b.lengths[i]) +
-                       ", expected 1.." + std::to_string(b.max_len) + " (an empty " + what + " cannot be encoded)");
-  check_ids(who, b.ids, vocab, what);
-}
-
 template <class T>
 std::vector<CellState<T>> EncoderDecoder<T>::bridge(Tape<T>& tape, const RunnerOutput<T>& out) const {
   const int D = out.directions, parts = encoder_->state_size();
@@ -140,7 +113,7 @@ std::vector<CellState<T>> EncoderDecoder<T>::bridge(Tape<T>& tape, const RunnerO
 
 template <class T>
 EncodedSource<T> EncoderDecoder<T>::encode(Tape<T>& tape, const SequenceBatch<T>& source, BatchMode mode) const {
-  check_id_batch("EncoderDecoder::encode", source, config_.src_vocab, "source");
+  check_token_batch("EncoderDecoder::encode", source, config_.src_vocab, "source");
   EncodedSource<T> e;
   e.batch = source.batch;
   e.max_len = source.max_len;
@@ -191,7 +164,7 @@ DecoderStep<T> EncoderDecoder<T>::decode_step(Tape<T>& tape, const EncodedSource
   if (static_cast<int64_t>(prev.size()) != enc.batch)
     throw UsageError("EncoderDecoder::decode_step: " + std::to_string(prev.size()) + " previous tokens for " +
                      std::to_string(enc.batch) + " sources");
-  check_ids("EncoderDecoder::decode_step", prev, config_.tgt_vocab, "target");
+  check_token_ids("EncoderDecoder::decode_step", prev, config_.tgt_vocab, "target");
   const Var<T> x = tgt_embed_->forward(tape, prev, Shape{enc.batch, 1});
   RunnerOutput<T> out = decoder_->forward(tape, RunnerInput<T>::padded(x), state.empty() ? enc.init : state);
   Var<T> o = config_.attention ? attend(tape, enc, out.output, 1) : out.output;
@@ -202,11 +175,20 @@ DecoderStep<T> EncoderDecoder<T>::decode_step(Tape<T>& tape, const EncodedSource
 }
 
 template <class T>
-Var<T> EncoderDecoder<T>::teacher_forced_logits(Tape<T>& tape, const EncodedSource<T>& enc, const SequenceBatch<T>& target) const {
-  check_id_batch("EncoderDecoder", target, config_.tgt_vocab, "target");
+ShiftedTargets EncoderDecoder<T>::shifted(const EncodedSource<T>& enc, const SequenceBatch<T>& target) const {
+  check_token_batch("EncoderDecoder", target, config_.tgt_vocab, "target");
   if (target.batch != enc.batch)
     throw UsageError("EncoderDecoder: " + std::to_string(target.batch) + " targets for " + std::to_string(enc.batch) + " sources");
-  const ShiftedTargets s = shift_targets(target, config_.bos, config_.eos);
+  return shift_targets(target, config_.bos, config_.eos);
+}
+
+template <class T>
+Var<T> EncoderDecoder<T>::teacher_forced_logits(Tape<T>& tape, const EncodedSource<T>& enc, const SequenceBatch<T>& target) const {
+  return teacher_forced_logits(tape, enc, shifted(enc, target));
+}
+
+template <class T>
+Var<T> EncoderDecoder<T>::teacher_forced_logits(Tape<T>& tape, const EncodedSource<T>& enc, const ShiftedTargets& s) const {
   const Var<T> x = tgt_embed_->forward(tape, s.input, Shape{enc.batch, s.steps});
   const Var<T> q = decoder_->forward(tape, RunnerInput<T>::padded(x, s.lengths), enc.init).output;
   return head_->forward(tape, config_.attention ? attend(tape, enc, q, s.steps) : q);
@@ -215,10 +197,12 @@ Var<T> EncoderDecoder<T>::teacher_forced_logits(Tape<T>& tape, const EncodedSour
 template <class T>
 Var<T> EncoderDecoder<T>::stepwise_logits(Tape<T>& tape, const EncodedSource<T>& enc, const SequenceBatch<T>& target,
                                           double ratio, Rng& rng) const {
-  check_id_batch("EncoderDecoder", target, config_.tgt_vocab, "target");
-  if (target.batch != enc.batch)
-    throw UsageError("EncoderDecoder: " + std::to_string(target.batch) + " targets for " + std::to_string(enc.batch) + " sources");
-  const ShiftedTargets s = shift_targets(target, config_.bos, config_.eos);
+  return stepwise_logits(tape, enc, shifted(enc, target), ratio, rng);
+}
+
+template <class T>
+Var<T> EncoderDecoder<T>::stepwise_logits(Tape<T>& tape, const EncodedSource<T>& enc, const ShiftedTargets& s, double ratio,
+                                          Rng& rng) const {
   const int64_t B = enc.batch, V = config_.tgt_vocab;
   std::vector<int64_t> prev(static_cast<size_t>(B), config_.bos);
   std::vector<CellState<T>> state = enc.init;
@@ -245,9 +229,8 @@ Var<T> EncoderDecoder<T>::loss(Tape<T>& tape, const PairBatch<T>& batch, double 
   if (teacher_forcing < 1 && !rng)
     throw UsageError("EncoderDecoder::loss: teacher_forcing < 1 draws a coin per step: pass the Rng");
   const EncodedSource<T> enc = encode(tape, batch.source, mode);
-  const Var<T> logits = teacher_forcing >= 1 ? teacher_forced_logits(tape, enc, batch.target)
-                                             : stepwise_logits(tape, enc, batch.target, teacher_forcing, *rng);
-  const ShiftedTargets s = shift_targets(batch.target, config_.bos, config_.eos);
+  const ShiftedTargets s = shifted(enc, batch.target);
+  const Var<T> logits = teacher_forcing >= 1 ? teacher_forced_logits(tape, enc, s) : stepwise_logits(tape, enc, s, teacher_forcing, *rng);
   return cross_entropy(reshape(logits, Shape{enc.batch * s.steps, config_.tgt_vocab}), s.output, shifted_mask<T>(s));
 }
 

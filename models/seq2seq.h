@@ -123,6 +123,9 @@ class EncoderDecoder {
 
  private:
   Var<T> attend(Tape<T>& tape, const EncodedSource<T>& enc, const Var<T>& q, int64_t steps) const;
+  ShiftedTargets shifted(const EncodedSource<T>& enc, const SequenceBatch<T>& target) const;  // checked
+  Var<T> teacher_forced_logits(Tape<T>& tape, const EncodedSource<T>& enc, const ShiftedTargets& s) const;
+  Var<T> stepwise_logits(Tape<T>& tape, const EncodedSource<T>& enc, const ShiftedTargets& s, double ratio, Rng& rng) const;
   std::vector<CellState<T>> bridge(Tape<T>& tape, const RunnerOutput<T>& out) const;
   Var<T> padded_memory(Tape<T>& tape, const Var<T>& packed, const std::vector<int64_t>& rows, int64_t positions) const;
 

@@ -1,5 +1,7 @@
 #include "models/sequence_batch.h"
 
+#include "framework/sampling.h"
+
 #include <algorithm>
 
 #include "framework/ops.h"
@@ -41,22 +43,35 @@ LaidOutInput<T> lay_out(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode 
   return out;
 }
 
+void check_token_ids(const char* who, const std::vector<int64_t>& ids, int64_t vocab, const char* what) {
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= vocab)
+      throw UsageError(std::string(who) + ": " + what + " id " + std::to_string(ids[i]) + " at position " + std::to_string(i) +
+                       " outside [0, " + std::to_string(vocab) + ")");
+}
+
+template <class T>
+void check_token_batch(const char* who, const SequenceBatch<T>& b, int64_t vocab, const char* what) {
+  if (b.features != 0)
+    throw UsageError(std::string(who) + ": the " + what + " batch holds " + std::to_string(b.features) +
+                     " features a step, expected token ids");
+  for (size_t i = 0; i < b.lengths.size(); ++i)
+    if (b.lengths[i] == 0)
+      throw UsageError(std::string(who) + ": " + what + " " + std::to_string(i) + " has length 0 (an empty " + what +
+                       " cannot be encoded)");
+  b.validate(who);
+  check_token_ids(who, b.ids, vocab, what);
+}
+
 template <class T>
 std::vector<int64_t> argmax_rows(const Var<T>& logits) {
-  const int64_t rows = logits.shape().rows(), c = logits.shape().last();
-  const T* p = logits.data();
-  std::vector<int64_t> out(static_cast<size_t>(rows));
-  for (int64_t i = 0; i < rows; ++i) {
-    int64_t best = 0;
-    for (int64_t j = 1; j < c; ++j)
-      if (p[i * c + j] > p[i * c + best]) best = j;
-    out[static_cast<size_t>(i)] = best;
-  }
-  return out;
+  return argmax_rows(logits.data(), logits.shape().rows(), logits.shape().last());
 }
 
 template LaidOutInput<float> lay_out(Tape<float>&, const SequenceBatch<float>&, BatchMode, const Embedding<float>*);
 template LaidOutInput<double> lay_out(Tape<double>&, const SequenceBatch<double>&, BatchMode, const Embedding<double>*);
+template void check_token_batch(const char*, const SequenceBatch<float>&, int64_t, const char*);
+template void check_token_batch(const char*, const SequenceBatch<double>&, int64_t, const char*);
 template std::vector<int64_t> argmax_rows(const Var<float>&);
 template std::vector<int64_t> argmax_rows(const Var<double>&);
 

@@ -30,6 +30,13 @@ struct LaidOutInput {
 template <class T>
 LaidOutInput<T> lay_out(Tape<T>& tape, const SequenceBatch<T>& batch, BatchMode mode, const Embedding<T>* embed);
 
+/// UsageError "who: what id 99 at position 3 outside [0, vocab)" for a token id out of range.
+void check_token_ids(const char* who, const std::vector<int64_t>& ids, int64_t vocab, const char* what);
+/// A batch of token ids (not features) that validates, each id in [0, vocab); an empty sequence is
+/// a UsageError that says so ("an empty source cannot be encoded"). what names the batch's role.
+template <class T>
+void check_token_batch(const char* who, const SequenceBatch<T>& batch, int64_t vocab, const char* what);
+
 /// Index of the largest value in each row of a (rows, C) value.
 template <class T>
 std::vector<int64_t> argmax_rows(const Var<T>& logits);
