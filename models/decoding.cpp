@@ -29,17 +29,6 @@ void check_options(const char* who, int64_t max_len, double penalty) {
     throw UsageError(std::string(who) + ": length_penalty = " + std::to_string(penalty) + ", expected a finite value >= 0");
 }
 
-template <class T>
-std::vector<CellState<T>> select_state(const std::vector<CellState<T>>& state, const std::vector<int64_t>& rows) {
-  std::vector<CellState<T>> out;
-  for (const CellState<T>& s : state) {
-    CellState<T> p;
-    for (const Var<T>& v : s) p.push_back(gather_rows(v, rows));
-    out.push_back(p);
-  }
-  return out;
-}
-
 // One beam's candidate continuation: parent beam j, token v, its cumulative log-probability.
 struct Candidate {
   double log_prob;
@@ -184,7 +173,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const EncoderDecoder<T>& model,
       open = open || !s.finished;
     }
     if (!open) break;
-    state = select_state(d.state, rows);
+    state = select_states(d.state, rows);
   }
   std::vector<std::vector<Hypothesis>> out;
   out.reserve(static_cast<size_t>(B));

@@ -242,4 +242,19 @@ template struct RunnerOutput<double>;
 template class SequenceRunner<float>;
 template class SequenceRunner<double>;
 
+template <class T>
+std::vector<CellState<T>> select_states(const std::vector<CellState<T>>& states, const std::vector<int64_t>& rows) {
+  std::vector<CellState<T>> out;
+  out.reserve(states.size());
+  for (const CellState<T>& s : states) {
+    CellState<T> p;
+    for (const Var<T>& v : s) p.push_back(gather_rows(v, rows));
+    out.push_back(p);
+  }
+  return out;
+}
+
+template std::vector<CellState<float>> select_states(const std::vector<CellState<float>>&, const std::vector<int64_t>&);
+template std::vector<CellState<double>> select_states(const std::vector<CellState<double>>&, const std::vector<int64_t>&);
+
 }  // namespace reel

@@ -87,6 +87,11 @@ struct RunnerOutput {
   Var<T> final_hidden() const;
 };
 
+/// Every part of every state with its rows picked (gather_rows; a row may repeat): a decoder's
+/// beams reordered, or the sequences still running kept.
+template <class T>
+std::vector<CellState<T>> select_states(const std::vector<CellState<T>>& states, const std::vector<int64_t>& rows);
+
 /// A registered cell unrolled over layers and directions (see the file description).
 template <class T>
 class SequenceRunner {
