@@ -186,26 +186,22 @@ inline TrainerOptions trainer_options(const Cli& cli) {
 // files by identity (a hard link is the same file).
 inline void refuse_aliased_outputs(const Cli& cli, const CheckpointManager& ckpt) {
   namespace fs = std::filesystem;
-  std::vector<std::pair<std::string, std::string>> files;  // (what, path)
-  if (!cli.str("metrics").empty()) files.emplace_back("--metrics", cli.str("metrics"));
-  if (!cli.str("checkpoint").empty()) {
-    files.emplace_back("--checkpoint", cli.str("checkpoint"));
-    files.emplace_back("--checkpoint's best model", ckpt.best_path());
-  }
-  if (!cli.str("resume").empty() && cli.str("resume") != "latest") files.emplace_back("--resume", cli.str("resume"));
   auto same = [](const std::string& a, const std::string& b) {
     std::error_code ec;
     if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
     return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
   };
-  for (size_t i = 0; i < files.size(); ++i)
-    for (size_t j = i + 1; j < files.size(); ++j) {
-      if (files[i].first == "--checkpoint" && files[j].first == "--resume") continue;  // resuming in place is the point
-      if (files[i].first == "--checkpoint's best model" && files[j].first == "--resume") continue;
-      if (same(files[i].second, files[j].second))
-        throw UsageError(files[i].first + " '" + files[i].second + "' and " + files[j].first + " '" + files[j].second +
-                         "' are the same file: each output needs a file of its own");
-    }
+  auto refuse = [](const std::string& what, const std::string& a, const std::string& other, const std::string& b) {
+    throw UsageError(what + " '" + a + "' and " + other + " '" + b + "' are the same file: each output needs a file of its own");
+  };
+  // The checkpoints may be the file resumed from (that is resuming in place); the metrics may be none of them.
+  const std::string metrics = cli.str("metrics"), resume = cli.str("resume") == "latest" ? "" : cli.str("resume");
+  if (metrics.empty()) return;
+  if (!cli.str("checkpoint").empty()) {
+    if (same(metrics, cli.str("checkpoint"))) refuse("--metrics", metrics, "--checkpoint", cli.str("checkpoint"));
+    if (same(metrics, ckpt.best_path())) refuse("--metrics", metrics, "--checkpoint's best model", ckpt.best_path());
+  }
+  if (!resume.empty() && same(metrics, resume)) refuse("--metrics", metrics, "--resume", resume);
 }
 
 template <class T>

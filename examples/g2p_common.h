@@ -55,15 +55,13 @@ struct G2PTask {
   int64_t max_phones = 0;  // the longest training pronunciation
 };
 
-inline std::vector<int64_t> phone_ids(const Vocab& phones, const std::vector<std::string>& p) { return phones.ids(p); }
-
 inline void fill_split(G2PSplit& s, const std::vector<CmuEntry>& entries, const G2PTask& t, const char* name) {
   s.sources = SequenceDataset<float>(name);
   for (const CmuEntry& e : entries) {
     s.sources.add_ids(letter_ids(t.letters, e.word, false));
     s.words.push_back(e.word);
     std::vector<std::vector<int64_t>> refs;
-    for (const Pronunciation& p : e.pronunciations) refs.push_back(phone_ids(t.phones, p.phones));
+    for (const Pronunciation& p : e.pronunciations) refs.push_back(t.phones.ids(p.phones));
     s.refs.push_back(std::move(refs));
   }
   s.sources.require_nonempty();
@@ -93,7 +91,7 @@ inline G2PTask g2p_task(const CmuDict& dict, int64_t limit) {
   for (const CmuEntry& e : train)
     for (const Pronunciation& p : e.pronunciations) {
       t.train_src.add_ids(letter_ids(t.letters, e.word, true));
-      t.train_tgt.add_ids(phone_ids(t.phones, p.phones));
+      t.train_tgt.add_ids(t.phones.ids(p.phones));
       t.max_phones = std::max<int64_t>(t.max_phones, static_cast<int64_t>(p.phones.size()));
     }
   t.train_src.require_nonempty();
