@@ -16,6 +16,10 @@ namespace reel {
 /// y = op(a) · op(b), op(x) = x or, with trans_x, its transpose. a may be rank 3 (B,T,K): read as
 /// (B*T,K), y is (B,T,N). b is rank 2.
 template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a = false, bool trans_b = false);
+/// y = x·W + b (x (rows, n) or (T, B, n), W (n, d), b (d)), recorded as the composed
+/// bias_add(matmul(x, W), b) with the same gradients; the GEMM accumulates into y prefilled with b
+/// (one pass and one buffer: the product node keeps no value).
+template <class T> Var<T> linear(const Var<T>& x, const Var<T>& W, const Var<T>& b);
 /// Batched y[i] = op(a[i]) · op(b[i]) for a (B,M,K) and b (B,K,N) (transposed operands: (B,K,M),
 /// (B,N,K)), y (B,M,N): torch.bmm. One GEMM per batch entry.
 template <class T> Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a = false, bool trans_b = false);
@@ -86,10 +90,12 @@ Var<T> gru_cell(const Var<T>& xp, const Var<T>& h_prev, const Var<T>& W, const V
 // for a recurrence whose step t is rnn_cell(P_t, h_{t-1}, W_hh, ..., h_out = H + t·B·d,
 // defer_weight_grad = true) from h0: there dm_t = ds_t = dP_t, and H holds h_1..h_T back to back.
 // One (d × T·B)·(T·B × d) GEMM runs up to 1.4x faster than T thin ones (K = B). Internal to the
-// models (VanillaRNN::forward_sequence): the contract between the two is not checked.
+// models (VanillaRNN::forward_sequence): the contract between the two is not checked. With a
+// bias b (G), it returns P + b as linear() does (P's node then keeps no value).
 namespace detail {
 template <class T>
-Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, const Var<T>& h0, T* H);
+Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, const Var<T>& h0, T* H,
+                      const Var<T>* b = nullptr);
 }
 
 // ---- reductions and losses (framework/ops/reduce.cpp, loss.cpp)

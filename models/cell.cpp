@@ -29,13 +29,16 @@ void Cell<T>::init_uniform(Parameter<T>& p, Rng& rng) const {
 
 template <class T>
 Var<T> Cell<T>::project_deferring_recurrent_grad(Tape<T>& tape, const Var<T>& Xt, const Var<T>& h0,
-                                                 UnrollContext<T>& ctx, Parameter<T>& W_xh, Parameter<T>& W_hh) const {
+                                                 UnrollContext<T>& ctx, Parameter<T>& W_xh, Parameter<T>& W_hh,
+                                                 Parameter<T>* b) const {
   const bool wanted = tape.fusion() && ctx.dense && ctx.batch < 64 && Xt.shape().rank == 3 && tape.grad_enabled() &&
                       (Xt.requires_grad() || tape.node(tape.param(W_xh).id()).requires_grad);
   if (!wanted) return Var<T>();
   ctx.flag = true;
   ctx.buffer[1] = tape.scratch(static_cast<size_t>(ctx.steps * ctx.batch * hidden_dim()));
-  return detail::rnn_projection(Xt, tape.param(W_xh), tape.param(W_hh), h0, ctx.buffer[1]);
+  if (!b) return detail::rnn_projection(Xt, tape.param(W_xh), tape.param(W_hh), h0, ctx.buffer[1]);
+  const Var<T> bias = tape.param(*b);
+  return detail::rnn_projection(Xt, tape.param(W_xh), tape.param(W_hh), h0, ctx.buffer[1], &bias);
 }
 
 template class Cell<float>;

@@ -168,8 +168,9 @@ class Cell {
   /// ctx.buffer[1] (the (T·B, d) block every h_t must be written to, with the step's matmul
   /// deferring dW). Returns an empty Var where it does not apply. Measured 1 thread, seq 100:
   /// vanilla train step -7.5 % at batch 32 hidden 512; at batch 128 the per-step GEMMs are as fast.
+  /// With b, the projection is X·W_xh + b in one pass (linear()).
   Var<T> project_deferring_recurrent_grad(Tape<T>& tape, const Var<T>& Xt, const Var<T>& h0, UnrollContext<T>& ctx,
-                                          Parameter<T>& W_xh, Parameter<T>& W_hh) const;
+                                          Parameter<T>& W_xh, Parameter<T>& W_hh, Parameter<T>* b = nullptr) const;
   /// Where step t writes h when ctx.flag is set (null otherwise).
   T* state_block(const UnrollContext<T>* ctx, int64_t rows) const {
     return ctx && ctx->flag ? ctx->buffer[1] + ctx->t * rows * hidden_dim() : nullptr;

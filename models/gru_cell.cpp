@@ -31,6 +31,7 @@ class GRUCell : public Cell<T> {
   size_t step_scratch(int64_t rows) const override { return static_cast<size_t>(rows * 3 * this->hidden_dim()); }
 
   Var<T> project(Tape<T>& tape, const Var<T>& X) const override {
+    if (tape.fusion()) return linear(X, tape.param(W_xh), tape.param(b_x));  // the same records, one pass
     return bias_add(matmul(X, tape.param(W_xh)), tape.param(b_x));
   }
 

@@ -31,13 +31,14 @@ class LSTMCell : public Cell<T> {
   size_t step_scratch(int64_t rows) const override { return static_cast<size_t>(rows * 4 * this->hidden_dim()); }
 
   Var<T> project(Tape<T>& tape, const Var<T>& X) const override {
+    if (tape.fusion()) return linear(X, tape.param(W_xh), tape.param(b_h));  // the same records, one pass
     return bias_add(matmul(X, tape.param(W_xh)), tape.param(b_h));
   }
 
   // W_hh's gradient in one GEMM over the sequence where it pays (Cell::project_deferring_recurrent_grad).
   Var<T> begin_unroll(Tape<T>& tape, const Var<T>& Xt, const CellState<T>& s0, UnrollContext<T>& ctx) const override {
-    Var<T> P = this->project_deferring_recurrent_grad(tape, Xt, s0[0], ctx, W_xh, W_hh);
-    return P.valid() ? bias_add(P, tape.param(b_h)) : project(tape, Xt);
+    Var<T> P = this->project_deferring_recurrent_grad(tape, Xt, s0[0], ctx, W_xh, W_hh, &b_h);
+    return P.valid() ? P : project(tape, Xt);
   }
 
   CellState<T> step(Tape<T>& tape, const Var<T>& xp_t, const CellState<T>& prev, UnrollContext<T>* ctx) const override {

@@ -127,3 +127,32 @@ TEST_CASE("gradcheck the fused gru_cell", "[fused][gradcheck]") {
   CHECK(r.ok);
   CHECK(r.max_abs_error < 1e-6);
 }
+
+TEST_CASE("linear is bias_add(matmul): the same records, values and gradients; gradcheck", "[fused][gradcheck]") {
+  for (const Shape& sx : {Shape{5, 4}, Shape{3, 2, 4}}) {
+    std::vector<std::vector<double>> grads[2];
+    std::vector<double> out[2];
+    std::vector<OpKind> kinds[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      Tape<double> tape;
+      const GradCheckInput x = rnd(sx, 21), W = rnd({4, 6}, 22), b = rnd({6}, 23);
+      Var<double> vx = tape.input(x.value, sx, true), vW = tape.input(W.value, W.shape, true),
+                  vb = tape.input(b.value, b.shape, true);
+      Var<double> y = fused ? linear(vx, vW, vb) : bias_add(matmul(vx, vW), vb);
+      tape.backward(sum(mul(y, y)));
+      out[fused] = y.to_vector();
+      for (const Var<double>* v : {&vx, &vW, &vb}) grads[fused].emplace_back(v->grad(), v->grad() + v->size());
+      for (const auto& rec : tape.records()) kinds[fused].push_back(rec.kind);
+    }
+    CHECK(kinds[1] == kinds[0]);
+    CHECK(worst(out[1], out[0]) < 1e-14);
+    for (size_t i = 0; i < 3; ++i) CHECK(worst(grads[1][i], grads[0][i]) < 1e-14);
+  }
+  const auto f = [](Tape<double>&, const std::vector<Var<double>>& v) { return sum(mul(linear(v[0], v[1], v[2]), v[0])); };
+  GradCheckResult r = grad_check<double>(f, {rnd({3, 4}, 24), rnd({4, 4}, 25), rnd({4}, 26)});
+  INFO(r.worst);
+  CHECK(r.ok);
+  Tape<double> tape;
+  Var<double> x = tape.zeros(Shape{2, 4}), W = tape.zeros(Shape{4, 3}), b = tape.zeros(Shape{4});
+  CHECK_THROWS_WITH(linear(x, W, b), Catch::Contains("linear") && Catch::Contains("b (4)"));
+}

@@ -21,6 +21,9 @@ template <class T> void slice_cols_backward(Tape<T>& tape, const Record<T>& r);
 template <class T>
 Var<T> record_recurrent_product(Tape<T>& tape, const Var<T>& h_prev, const Var<T>& W, bool defer_weight_grad);
 /// The activation loops of tanh and sigmoid (y = f(x), n elements; x and y must not overlap).
+/// y[i, :] = b for each of rows rows of width d (a bias broadcast before a beta = 1 GEMM)
+template <class T>
+void fill_rows(T* y, int64_t rows, const T* b, int64_t d);
 void tanh_forward(const float* x, float* y, int64_t n);
 void tanh_forward(const double* x, double* y, int64_t n);
 void sigmoid_forward(const float* x, float* y, int64_t n);

@@ -46,7 +46,8 @@ template Var<float> record_recurrent_product(Tape<float>&, const Var<float>&, co
 template Var<double> record_recurrent_product(Tape<double>&, const Var<double>&, const Var<double>&, bool);
 
 template <class T>
-Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, const Var<T>& h0, T* H) {
+Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, const Var<T>& h0, T* H,
+                      const Var<T>* b) {
   Tape<T>& tape = X.tape();
   for (const Var<T>* v : {&X, &W_xh, &W_hh, &h0}) tape.check(*v, "rnn_projection");
   const Shape sx = X.shape(), sw = W_xh.shape(), sh = W_hh.shape(), s0 = h0.shape();
@@ -55,8 +56,11 @@ Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, c
     throw ShapeError("rnn_projection: expected X (T, B, n), W_xh (n, G), W_hh (d, G), h0 (B, d); got X " + sx.str() +
                      ", W_xh " + sw.str() + ", W_hh " + sh.str() + ", h0 " + s0.str());
   const int64_t steps = sx[0], B = sx[1], n = sx[2], d = sw[1];  // d: the projection's width G
-  Var<T> P = tape.make(Shape{steps, B, d}, OpKind::MatMul, false);
-  blas::gemm(false, false, steps * B, d, n, T(1), X.data(), n, W_xh.data(), d, T(0), P.data(), d);
+  if (b && (tape.check(*b, "rnn_projection"), b->shape() != Shape{d}))
+    throw ShapeError("rnn_projection: bias must be (" + std::to_string(d) + "), got " + b->shape().str());
+  // With a bias, P keeps no value: P + b (a bias_add record, as linear() makes) holds the sum.
+  Var<T> P = b ? tape.make_unmaterialized(Shape{steps, B, d}, OpKind::MatMul)
+               : tape.make(Shape{steps, B, d}, OpKind::MatMul, false);
   size_t saved = tape.node(X.id()).is_param ? 0 : static_cast<size_t>(sx.size()) * sizeof(T);
   if (Record<T>* r = tape.record(OpKind::MatMul, &projection_backward<T>, P, {X.id(), W_xh.id()}, saved)) {
     int64_t* info = tape.ints(3);
@@ -69,7 +73,15 @@ Var<T> rnn_projection(const Var<T>& X, const Var<T>& W_xh, const Var<T>& W_hh, c
     throw UsageError("rnn_projection: neither X nor W_xh needs a gradient, so the record that accumulates W_hh's "
                      "gradient is not made; use matmul and cells without defer_weight_grad");
   }
-  return P;
+  if (!b) {
+    blas::gemm(false, false, steps * B, d, n, T(1), X.data(), n, W_xh.data(), d, T(0), P.data(), d);
+    return P;
+  }
+  Var<T> y = tape.make(Shape{steps, B, d}, OpKind::BiasAdd, false);
+  fill_rows(y.data(), steps * B, b->data(), d);
+  blas::gemm(false, false, steps * B, d, n, T(1), X.data(), n, W_xh.data(), d, T(1), y.data(), d);
+  tape.record(OpKind::BiasAdd, &bias_add_backward<T>, y, {P.id(), b->id()}, 0);
+  return y;
 }
 
 }  // namespace detail
@@ -122,9 +134,9 @@ template Var<double> rnn_cell(const Var<double>&, const Var<double>&, const Var<
                               double*, double*, bool);
 namespace detail {
 template Var<float> rnn_projection(const Var<float>&, const Var<float>&, const Var<float>&, const Var<float>&,
-                                   float*);
+                                   float*, const Var<float>*);
 template Var<double> rnn_projection(const Var<double>&, const Var<double>&, const Var<double>&, const Var<double>&,
-                                    double*);
+                                    double*, const Var<double>*);
 }  // namespace detail
 
 }  // namespace reel

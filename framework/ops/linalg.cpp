@@ -1,5 +1,6 @@
 // Matrix products, plain and batched. Forward and backward side by side; both go to BLAS.
 #include <algorithm>
+#include <cstring>
 
 #include "framework/blas.h"
 #include "framework/ops.h"
@@ -73,6 +74,36 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
     r->aux[0] = trans_a;
     r->aux[1] = trans_b;
   }
+  return y;
+}
+
+namespace detail {
+template <class T>
+void fill_rows(T* y, int64_t rows, const T* b, int64_t d) {
+  for (int64_t i = 0; i < rows; ++i) std::memcpy(y + i * d, b, static_cast<size_t>(d) * sizeof(T));
+}
+template void fill_rows(float*, int64_t, const float*, int64_t);
+template void fill_rows(double*, int64_t, const double*, int64_t);
+}  // namespace detail
+
+template <class T>
+Var<T> linear(const Var<T>& x, const Var<T>& W, const Var<T>& b) {
+  Tape<T>& tape = x.tape();
+  for (const Var<T>* v : {&x, &W, &b}) tape.check(*v, "linear");
+  const Shape sx = x.shape(), sw = W.shape(), sb = b.shape();
+  if (sx.rank < 2 || sx.rank > 3 || sw.rank != 2 || sx.last() != sw[0] || sb.rank != 1 || sb[0] != sw[1])
+    throw ShapeError("linear: expected x (rows, n) or (T, B, n), W (n, d), b (d); got x " + sx.str() + ", W " +
+                     sw.str() + ", b " + sb.str());
+  const int64_t m = sx.rows(), k = sx.last(), n = sw[1];
+  const Shape out = sx.rank == 3 ? Shape{sx[0], sx[1], n} : Shape{m, n};
+  // The composed graph, matmul then bias_add; the product keeps no value (neither backward reads it).
+  Var<T> p = tape.make_unmaterialized(out, OpKind::MatMul);
+  const size_t saved = tape.node(x.id()).is_param ? 0 : static_cast<size_t>(sx.size()) * sizeof(T);
+  tape.record(OpKind::MatMul, &detail::matmul_backward<T>, p, {x.id(), W.id()}, saved);  // aux {0, 0, 0}
+  Var<T> y = tape.make(out, OpKind::BiasAdd, false);
+  detail::fill_rows(y.data(), m, b.data(), n);  // y = b, then the GEMM adds x·W (beta = 1)
+  blas::gemm(false, false, m, n, k, T(1), x.data(), k, W.data(), n, T(1), y.data(), n);
+  tape.record(OpKind::BiasAdd, &detail::bias_add_backward<T>, y, {p.id(), b.id()}, 0);
   return y;
 }
 
@@ -157,6 +188,8 @@ Var<T> bmm(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
 
 template Var<float> matmul(const Var<float>&, const Var<float>&, bool, bool);
 template Var<double> matmul(const Var<double>&, const Var<double>&, bool, bool);
+template Var<float> linear(const Var<float>&, const Var<float>&, const Var<float>&);
+template Var<double> linear(const Var<double>&, const Var<double>&, const Var<double>&);
 template Var<float> bmm(const Var<float>&, const Var<float>&, bool, bool);
 template Var<double> bmm(const Var<double>&, const Var<double>&, bool, bool);
 
