@@ -2,6 +2,7 @@
 // Between blas.cpp (dispatch, threads) and blas_onednn.cpp (oneDNN's sgemm and reel's pool for it).
 // Internal: not installed.
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace reel::blas::detail {
@@ -26,5 +27,19 @@ int onednn_last_omp_threads();
 // itself because no worker had started them (a late or descheduled worker).
 int64_t onednn_blocks_split();
 int64_t onednn_blocks_stolen();
+// Runs fn(0..parts-1) over reel's pool at `threads` threads (part 0 on the caller; see Pool), one
+// split call at a time; parts <= 1 runs fn(0) on the caller. The pool flushes denormals.
+void onednn_run_parts(int parts, int threads, const std::function<void(int)>& fn);
+// Sets the calling thread's OpenMP thread count to 1 for a scope (oneDNN reads it per call).
+class OmpOneThread {
+ public:
+  OmpOneThread();
+  ~OmpOneThread();
+  OmpOneThread(const OmpOneThread&) = delete;
+  OmpOneThread& operator=(const OmpOneThread&) = delete;
+
+ private:
+  int before_;
+};
 
 }  // namespace reel::blas::detail

@@ -40,6 +40,13 @@
 
 namespace reel::blas::detail {
 
+OmpOneThread::OmpOneThread() : before_(omp_get_max_threads()) {
+  if (before_ != 1) omp_set_num_threads(1);
+}
+OmpOneThread::~OmpOneThread() {
+  if (before_ != 1) omp_set_num_threads(before_);
+}
+
 namespace {
 
 // Smallest work per block worth waking a sleeping worker (2·m·n·k flops). bench_gemm's "split"
@@ -60,11 +67,12 @@ std::atomic<int64_t> split_blocks{0}, stolen_blocks{0};  // blocks of split call
 // One oneDNN call at one OpenMP thread; the caller's OpenMP setting is left as it was.
 void sgemm_one(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  const int before = omp_get_max_threads();
-  if (before != 1) omp_set_num_threads(1);
-  last_omp_threads = omp_get_max_threads();
-  const dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  if (before != 1) omp_set_num_threads(before);
+  dnnl_status_t st;
+  {
+    OmpOneThread one;
+    last_omp_threads = omp_get_max_threads();
+    st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
   if (st != dnnl_success)
     throw std::runtime_error("oneDNN dnnl_sgemm failed (status " + std::to_string(static_cast<int>(st)) + ") at " +
                              (ta ? "T" : "N") + (tb ? "T" : "N") + " m=" + std::to_string(m) + " n=" +
@@ -265,6 +273,14 @@ void onednn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
       sgemm_one(ta, tb, i1 - i0, n, k, alpha, ta ? a + i0 : a + i0 * lda, lda, b, ldb, beta, c + i0 * ldc, ldc);
     };
   }
+  onednn_run_parts(parts, threads, block);
+}
+
+void onednn_run_parts(int parts, int threads, const std::function<void(int)>& fn) {
+  if (parts <= 1) {
+    fn(0);
+    return;
+  }
   std::lock_guard<std::mutex> g(pool_mu);
   if (!pool || pool->threads() != threads) {
     delete pool;
@@ -272,7 +288,7 @@ void onednn_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
     pool = new Pool(threads);
   }
   split_blocks.fetch_add(parts - 1, std::memory_order_relaxed);
-  pool->run(parts, block);
+  pool->run(parts, fn);
 }
 
 int64_t onednn_blocks_split() { return split_blocks.load(std::memory_order_relaxed); }
@@ -304,6 +320,9 @@ int onednn_pool_threads() { return 0; }
 int onednn_last_omp_threads() { return 0; }
 int64_t onednn_blocks_split() { return 0; }
 int64_t onednn_blocks_stolen() { return 0; }
+void onednn_run_parts(int, int, const std::function<void(int)>& fn) { fn(0); }
+OmpOneThread::OmpOneThread() : before_(1) {}
+OmpOneThread::~OmpOneThread() = default;
 
 }  // namespace reel::blas::detail
 

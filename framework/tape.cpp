@@ -1,10 +1,14 @@
 #include "framework/tape.h"
 
+#include "framework/blas.h"
+#include "framework/blas_packed.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace reel {
 
@@ -268,6 +272,47 @@ const T* Tape<T>::transposed_param(int32_t id) {
 }
 
 template <class T>
+Tape<T>::~Tape() = default;
+
+template <class T>
+const blas::PackedB* Tape<T>::packed_param(int32_t id, bool transposed) {
+  if constexpr (!std::is_same_v<T, float>) {
+    (void)id, (void)transposed;
+    return nullptr;
+  } else {
+    const Node<T>& n = nodes_[static_cast<size_t>(id)];
+    if (!n.is_param || n.shape.rank != 2 || !n.value) return nullptr;
+    const int64_t r = n.shape[0], c = n.shape[1];
+    const int64_t k = transposed ? c : r, cols = transposed ? r : c;
+    PackedEntry* e = nullptr;
+    for (PackedEntry& x : packed_)
+      if (x.source == n.value && x.transposed == transposed) e = &x;
+    if (!e) {
+      packed_.emplace_back();
+      e = &packed_.back();
+      e->source = n.value;
+      e->transposed = transposed;
+      e->packed = std::make_unique<blas::PackedB>();
+    }
+    if (e->epoch != pack_epoch_) {
+      const size_t elems = static_cast<size_t>(r * c);
+      const bool same = e->packed->holds(transposed, k, cols, n.value, c) && e->mode == static_cast<int>(blas::mode()) &&
+                        e->threads == blas::threads() && e->copy.size() == elems &&
+                        std::memcmp(e->copy.data(), n.value, elems * sizeof(T)) == 0 && e->packed->packed();
+      if (!same) {
+        e->packed->pack(transposed, k, cols, n.value, c);
+        if (e->packed->packed()) e->copy.assign(n.value, n.value + elems);
+        else e->copy.clear();
+        e->mode = static_cast<int>(blas::mode());
+        e->threads = blas::threads();
+      }
+      e->epoch = pack_epoch_;
+    }
+    return e->packed->packed() ? e->packed.get() : nullptr;
+  }
+}
+
+template <class T>
 bool Tape<T>::any_requires_grad(std::initializer_list<int32_t> ids) const {
   for (int32_t id : ids)
     if (nodes_[static_cast<size_t>(id)].requires_grad) return true;
@@ -339,6 +384,7 @@ void Tape<T>::backward(const Var<T>& root, const T* seed, bool retain_graph) {
   }
   grads_.reset();
   cache_.reset();
+  ++pack_epoch_;  // packed parameters: checked against their values again before use
   for (FreeList& f : free_grads_) f.buffers.clear();
   for (auto& [id, g] : leaf_grads) std::copy(g.begin(), g.end(), grad(id));
   consumed_ = !retain_graph;
@@ -400,6 +446,7 @@ void Tape<T>::clear() {
   grads_.reset();
   grads_.reset_peak();
   cache_.reset();
+  ++pack_epoch_;  // packed parameters: checked against their values again before use
   for (FreeList& f : free_grads_) f.buffers.clear();
   ints_.reset();
   index_.reset();

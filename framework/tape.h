@@ -17,6 +17,7 @@
 ///  * The tape knows the timestep each node was made in (set_step), which the DOT export uses.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@
 #include "framework/shape.h"
 
 namespace reel {
+namespace blas {
+class PackedB;
+}
 
 /// The kind of op that made a node or a record: leaves (Input, Param) and one kind per op of
 /// framework/ops.h, named by op_name().
@@ -133,6 +137,7 @@ template <class T>
 class Tape {
  public:
   Tape();
+  ~Tape();
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
 
@@ -267,6 +272,16 @@ class Tape {
   /// with a weight's transpose (dX = dY·Wᵀ, at every timestep) then run as plain NN GEMMs, which
   /// OpenBLAS runs 1.2-1.45x faster than NT at RNN shapes (32x256 by 256x256: 92 vs 75 GFLOP/s).
   const T* transposed_param(int32_t id);
+  /// A rank-2 float parameter packed for many products (blas::PackedB): op(B) = W, or Wᵀ with
+  /// transposed. Null for double, for a node that is not a rank-2 parameter, and where packing does
+  /// not apply (the product then runs as a plain blas::gemm on the value). The packed copy is
+  /// kept across recordings and re-checked against the parameter's values (a saved copy,
+  /// compared once) after clear(), at the start of every backward and after refresh_packed():
+  /// values changed in between (an optimizer step) are repacked, never used stale.
+  const blas::PackedB* packed_param(int32_t id, bool transposed);
+  /// Parameters may have changed since their packing was last checked: packed_param() checks again
+  /// before its next use. The sequence runner calls it at the start of every unroll.
+  void refresh_packed() { ++pack_epoch_; }
   /// Gradient pass-through without a copy: if to's gradient is still empty and from's buffer is
   /// dead after the running backward (not kept, not a parameter, not a view), to takes over
   /// from's buffer (same size) and from's gradient becomes null. For ops whose input gradient is
@@ -299,6 +314,16 @@ class Tape {
   Arena<T> values_;
   Arena<T> grads_;
   Arena<T> cache_;  ///< transposed parameters, rebuilt by every backward
+  struct PackedEntry {
+    const T* source = nullptr;
+    bool transposed = false;
+    uint64_t epoch = 0;  // pack_epoch_ when last checked against source
+    int mode = -1, threads = 0;  // blas::mode() and blas::threads() it was packed under
+    std::vector<T> copy;  // source's values when packed
+    std::unique_ptr<blas::PackedB> packed;
+  };
+  std::vector<PackedEntry> packed_;  ///< packed parameters, kept across recordings (packed_param)
+  uint64_t pack_epoch_ = 1;
   Arena<int64_t> ints_;
   Arena<int32_t> index_;
   struct FreeList {

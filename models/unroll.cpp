@@ -41,6 +41,7 @@ CellState<T> rows_of(const CellState<T>& s, int64_t begin, int64_t end) {
 // exceed the first step's).
 template <class T>
 UnrollContext<T> make_context(Tape<T>& tape, const Cell<T>& cell, int64_t steps, int64_t batch, bool dense) {
+  tape.refresh_packed();  // the weights may have changed since the last unroll: re-check their packed copies
   UnrollContext<T> ctx;
   ctx.steps = steps;
   ctx.batch = batch;

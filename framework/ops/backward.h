@@ -21,6 +21,10 @@ template <class T> void slice_cols_backward(Tape<T>& tape, const Record<T>& r);
 template <class T>
 Var<T> record_recurrent_product(Tape<T>& tape, const Var<T>& h_prev, const Var<T>& W, bool defer_weight_grad);
 /// The activation loops of tanh and sigmoid (y = f(x), n elements; x and y must not overlap).
+/// z(B, N) += h(B, K)·W(K, N) for a recurrent weight W (a parameter): on its packed copy
+/// (Tape::packed_param) where packing applies, else blas::gemm. beta = 1.
+template <class T>
+void recurrent_gemm(Tape<T>& tape, const Var<T>& h, const Var<T>& W, T* z);
 /// y[i, :] = b for each of rows rows of width d (a bias broadcast before a beta = 1 GEMM)
 template <class T>
 void fill_rows(T* y, int64_t rows, const T* b, int64_t d);

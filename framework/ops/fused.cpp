@@ -1,9 +1,11 @@
 // Fused forwards: several ops of the unrolled graph computed in one pass, each still recorded as
 // its own op with its own backward (framework/ops/backward.h), so gradients, the graph export and
 // the record counts are those of the op-by-op forward.
+#include <type_traits>
 #include <string>
 
 #include "framework/blas.h"
+#include "framework/blas_packed.h"
 #include "framework/ops.h"
 #include "framework/ops/backward.h"
 
@@ -32,6 +34,20 @@ void projection_backward(Tape<T>& tape, const Record<T>& r) {
 }  // namespace
 
 namespace detail {
+
+template <class T>
+void recurrent_gemm(Tape<T>& tape, const Var<T>& h, const Var<T>& W, T* z) {
+  const int64_t B = h.shape()[0], K = h.shape()[1], N = W.shape()[1];
+  if (const blas::PackedB* p = tape.packed_param(W.id(), false)) {
+    if constexpr (std::is_same_v<T, float>) {
+      blas::gemm_packed(B, h.data(), K, *p, 1.0f, z, N);
+      return;
+    }
+  }
+  blas::gemm(false, false, B, N, K, T(1), h.data(), K, W.data(), N, T(1), z, N);
+}
+template void recurrent_gemm(Tape<float>&, const Var<float>&, const Var<float>&, float*);
+template void recurrent_gemm(Tape<double>&, const Var<double>&, const Var<double>&, double*);
 
 template <class T>
 Var<T> record_recurrent_product(Tape<T>& tape, const Var<T>& h_prev, const Var<T>& W, bool defer_weight_grad) {
@@ -99,7 +115,7 @@ Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Va
                      sh.str() + ", W " + sw.str());
   if (sb.rank != 1 || sb[0] != sa[1])
     throw ShapeError("rnn_cell: bias must be (" + std::to_string(sa[1]) + "), got " + sb.str());
-  const int64_t B = sa[0], d = sa[1], k = sh[1], n = B * d;
+  const int64_t B = sa[0], d = sa[1], n = B * d;
 
   // One pass: z = a + b, then the GEMM accumulates h_prev·W into it (beta = 1, so BLAS neither
   // zero-fills a product buffer nor needs a separate add), then the activation reads z.
@@ -108,7 +124,7 @@ Var<T> rnn_cell(const Var<T>& a, const Var<T>& h_prev, const Var<T>& W, const Va
   const T* pb = b.data();
   for (int64_t i = 0; i < B; ++i)
     for (int64_t j = 0; j < d; ++j) z[i * d + j] = pa[i * d + j] + pb[j];
-  blas::gemm(false, false, B, d, k, T(1), h_prev.data(), k, W.data(), d, T(1), z, d);
+  detail::recurrent_gemm(tape, h_prev, W, z);
 
   // The graph: m = h_prev·W, s = a + m, z = s + b (values not kept), h = act(z).
   Var<T> m = detail::record_recurrent_product(tape, h_prev, W, defer_weight_grad);

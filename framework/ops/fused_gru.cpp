@@ -31,7 +31,7 @@ struct GruStep {
   Var<T> product(const Var<T>& h_prev, const Var<T>& W, const Var<T>& b) {
     const T* pb = b.data();
     for (int64_t i = 0; i < B; ++i) std::memcpy(m + i * G, pb, static_cast<size_t>(G) * sizeof(T));
-    blas::gemm(false, false, B, G, d, T(1), h_prev.data(), d, W.data(), G, T(1), m, G);  // beta = 1
+    detail::recurrent_gemm(tape, h_prev, W, m);  // beta = 1
     Var<T> mm = detail::record_recurrent_product(tape, h_prev, W, false);
     Var<T> mb = tape.make_unmaterialized(Shape{B, G}, OpKind::BiasAdd);
     tape.record(OpKind::BiasAdd, &detail::bias_add_backward<T>, mb, {mm.id(), b.id()}, 0);

@@ -54,7 +54,7 @@ std::array<Var<T>, 2> lstm_cell(const Var<T>& xp, const Var<T>& h_prev, const Va
   // gates = xp + h_prev·W: the GEMM accumulates into a copy of xp (beta = 1).
   T* z = gates_buffer ? gates_buffer : tape.scratch(static_cast<size_t>(B * G));
   std::memcpy(z, xp.data(), static_cast<size_t>(B * G) * sizeof(T));
-  blas::gemm(false, false, B, G, d, T(1), h_prev.data(), d, W.data(), G, T(1), z, G);
+  detail::recurrent_gemm(tape, h_prev, W, z);
 
   Var<T> m = detail::record_recurrent_product(tape, h_prev, W, defer_weight_grad);
   Var<T> gates = tape.make_unmaterialized(Shape{B, G}, OpKind::Add);

@@ -1,8 +1,10 @@
 // Matrix products, plain and batched. Forward and backward side by side; both go to BLAS.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "framework/blas.h"
+#include "framework/blas_packed.h"
 #include "framework/ops.h"
 #include "framework/ops/backward.h"
 
@@ -23,12 +25,16 @@ void matmul_backward(Tape<T>& tape, const Record<T>& r) {
   bool fresh;  // a gradient with no contribution yet is written with beta = 0 (no zero-fill)
   if (T* da = tape.grad_for_write(r.in[0], &fresh)) {
     const T beta = fresh ? T(0) : T(1);
-    if (!ta && !tb && B.is_param && B.shape.rank == 2)  // dA(M,K) += dC(M,N) · (Bᵀ cached, (N,K))
+    const blas::PackedB* packed = !ta && !tb ? tape.packed_param(r.in[1], true) : nullptr;
+    if (packed) {  // dA(M,K) += dC(M,N) · Bᵀ on its packed copy (float)
+      if constexpr (std::is_same_v<T, float>) blas::gemm_packed(m, dc, n, *packed, beta, da, k);
+    } else if (!ta && !tb && B.is_param && B.shape.rank == 2) {  // dA(M,K) += dC(M,N) · (Bᵀ cached, (N,K))
       blas::gemm(false, false, m, k, n, T(1), dc, n, tape.transposed_param(r.in[1]), k, beta, da, k);
-    else if (!ta)  // dA(M,K) += dC(M,N) · op(B)ᵀ
+    } else if (!ta) {  // dA(M,K) += dC(M,N) · op(B)ᵀ
       blas::gemm(false, !tb, m, k, n, T(1), dc, n, B.value, ldb, beta, da, k);
-    else      // dA(K,M) += op(B)(K,N) · dCᵀ
+    } else {  // dA(K,M) += op(B)(K,N) · dCᵀ
       blas::gemm(tb, true, k, m, n, T(1), B.value, ldb, dc, n, beta, da, m);
+    }
   }
   if (r.aux[2]) return;  // the weight's gradient is accumulated elsewhere (rnn_projection)
   if (T* db = tape.grad_for_write(r.in[1], &fresh)) {
