@@ -10,6 +10,8 @@
 #include "framework/blas.h"
 #include "framework/blas_packed.h"
 #include "framework/error.h"
+#include "framework/tape.h"
+#include "models/sequence_runner.h"
 #include "tests/gemm_test_util.h"
 
 using namespace reel;
@@ -99,4 +101,44 @@ TEST_CASE("a repacked PackedB follows B's new values; an unpacked one is a clear
   CHECK_FALSE(empty.holds(false, 256, 256, g.b.data(), g.ldb));
   float c = 0;
   CHECK_THROWS_WITH(blas::gemm_packed(1, g.a.data(), 256, empty, 0.0f, &c, 1), Catch::Contains("never packed"));
+}
+
+namespace {
+
+// The final h of a float LSTM (hidden 64: its recurrent weight is packed) over a fixed input.
+std::vector<float> lstm_final(SequenceRunner<float>& rnn, Tape<float>& tape) {
+  const int64_t B = 4, Tn = 6, F = 40;
+  std::vector<float> xv(static_cast<size_t>(B * Tn * F));
+  Rng rx(41);
+  for (float& v : xv) v = static_cast<float>(rx.normal());
+  NoGradGuard<float> ng(tape);
+  RunnerOutput<float> o = rnn.forward(tape, RunnerInput<float>::padded(tape.input(xv, Shape{B, Tn, F})));
+  return o.final_states[0][0].to_vector();
+}
+
+}  // namespace
+
+TEST_CASE("changed weights are never used stale: a tape that is not cleared repacks them", "[blas][packed]") {
+  BlasState restore;
+  blas::set_threads(1);
+  for (blas::Mode mode : {blas::Mode::automatic, blas::Mode::openblas}) {
+    blas::set_mode(mode);
+    ParameterStore<float> store;
+    Rng rng(40);
+    RunnerConfig c;
+    c.cell = "lstm";
+    c.input_dim = 40;
+    c.hidden_dim = 64;
+    SequenceRunner<float> rnn(store, c, rng);
+    Tape<float> tape;
+    const std::vector<float> first = lstm_final(rnn, tape);
+    CHECK(lstm_final(rnn, tape) == first);  // packed once, reused
+    for (Parameter<float>* p : store.all())
+      if (p->name.find("W_hh") != std::string::npos)
+        for (float& v : p->value) v *= 0.5f;  // an optimizer step, with no clear() in between
+    const std::vector<float> changed = lstm_final(rnn, tape);
+    Tape<float> fresh;
+    CHECK(changed == lstm_final(rnn, fresh));
+    CHECK(changed != first);
+  }
 }
