@@ -1,7 +1,9 @@
 // bench_gemm: reel::blas::gemm on each backend (OpenBLAS, oneDNN) at the shapes reel's recurrent
 // models call it with, 1 and 2 threads; the measurements blas::auto_backend's rule is derived from
-// (docs/benchmarks.md, "GEMM backends"). One JSON line per (shape, threads, backend), then a
-// markdown table on stdout (--markdown) with the auto rule's pick beside the measured winner.
+// (docs/benchmarks.md, "GEMM backends"). Side "packed": blas::gemm_packed with op(B) packed once
+// outside the timing (blas::PackedB, as for a recurrent weight; NN and NT classes only). One JSON
+// line per (shape, threads, backend), then a markdown table on stdout (--markdown) with the auto
+// rule's pick beside the measured winner.
 //
 // Shape classes (B = batch, T = steps, n = input, d = hidden, G = gate blocks: rnn 1, lstm 4):
 //   rec      NN (B x d)·(d x G·d)       the recurrent product of one step (forward), beta = 1
@@ -33,6 +35,7 @@
 #include "examples/example_common.h"
 #include "framework/blas.h"
 #include "framework/blas_detail.h"
+#include "framework/blas_packed.h"
 #include "framework/rng.h"
 
 #if REEL_BENCH_ONEDNN
@@ -165,12 +168,14 @@ int main(int argc, char** argv) {
     }
     std::vector<std::string> sides = {"openblas"};
     if (blas::onednn_available()) sides.push_back("onednn");
+    if (blas::onednn_available()) sides.push_back("packed");
     if (omp_direct) sides.push_back("onednn_omp");
     if (!cli.str("backends").empty()) {
       const std::vector<std::string> keep = split(cli.str("backends"));
       for (const std::string& k : keep)
         if (std::find(sides.begin(), sides.end(), k) == sides.end())
-          throw UsageError("bench_gemm: backend '" + k + "' is not available here (with --omp-direct: onednn_omp)");
+          throw UsageError("bench_gemm: backend '" + k + "' is not available here (openblas, onednn, packed; with "
+                           "--omp-direct: onednn_omp)");
       sides = keep;
     }
 
@@ -203,6 +208,12 @@ int main(int argc, char** argv) {
                                                o.b.data(), ldb, 1.0f, o.c.data(), c.n); }, min_ms);
               omp_set_num_threads(1);
 #endif
+            } else if (side == "packed") {
+              if (c.ta) continue;  // products of a packed right operand only
+              blas::set_mode(blas::Mode::onednn);
+              blas::PackedB pb;
+              pb.pack(c.tb, c.k, c.n, o.b.data(), ldb);
+              t = per_call_us([&] { blas::gemm_packed(c.m, o.a.data(), lda, pb, 1.0f, o.c.data(), c.n); }, min_ms);
             } else {
               blas::set_mode(side == "onednn" ? blas::Mode::onednn : blas::Mode::openblas);
               const int64_t split0 = blas::detail::onednn_blocks_split(), stolen0 = blas::detail::onednn_blocks_stolen();
@@ -232,6 +243,7 @@ int main(int argc, char** argv) {
         const std::string pick = blas::name(blas::auto_backend(c.ta, c.tb, c.m, c.n, c.k, threads));
         for (const std::string& side : sides) {
           std::vector<double> v = us[{i, threads, side}];
+          if (v.empty()) continue;  // not measured (packed: a transposed left operand)
           std::sort(v.begin(), v.end());
           const double best = v.front(), med = v[v.size() / 2];
           row.best_gflops[side] = flops / (best * 1e3);
@@ -254,7 +266,7 @@ int main(int argc, char** argv) {
 
     if (cli.on("markdown")) {
       const std::map<std::string, std::string> title = {
-          {"openblas", "OpenBLAS"}, {"onednn", "oneDNN"}, {"onednn_omp", "oneDNN on libgomp"}};
+          {"openblas", "OpenBLAS"}, {"onednn", "oneDNN"}, {"packed", "oneDNN packed B"}, {"onednn_omp", "oneDNN on libgomp"}};
       const bool both = std::count(sides.begin(), sides.end(), "openblas") && std::count(sides.begin(), sides.end(), "onednn");
       std::printf("\nFMA peak (1 thread): %.0f GFLOP/s (AVX-512 %.0f, AVX2 %.0f). GFLOP/s: best round (median round).\n\n",
                   peak.gflops(), peak.avx512_gflops, peak.avx2_gflops);
@@ -266,8 +278,13 @@ int main(int argc, char** argv) {
         const Case& c = cases[row.i];
         std::printf("| %s | %s%s | %lld | %lld | %lld | %d |", c.cls.c_str(), c.ta ? "T" : "N", c.tb ? "T" : "N",
                     static_cast<long long>(c.m), static_cast<long long>(c.n), static_cast<long long>(c.k), row.threads);
-        for (const std::string& side : sides)
+        for (const std::string& side : sides) {
+          if (!row.best_gflops.count(side)) {
+            std::printf(" — |");
+            continue;
+          }
           std::printf(" %s (%s) |", gfmt(row.best_gflops.at(side)).c_str(), gfmt(row.median_gflops.at(side)).c_str());
+        }
         if (both) {
           const double ob = row.best_gflops.at("openblas"), dn = row.best_gflops.at("onednn");
           std::printf(" %.2f | %s |", dn / ob, dn > ob ? "oneDNN" : "OpenBLAS");

@@ -275,8 +275,8 @@ class Tape {
   /// A rank-2 float parameter packed for many products (blas::PackedB): op(B) = W, or Wᵀ with
   /// transposed. Null for double, for a node that is not a rank-2 parameter, and where packing does
   /// not apply (the product then runs as a plain blas::gemm on the value). The packed copy is
-  /// kept across recordings and re-checked against the parameter's values (a saved copy,
-  /// compared once) after clear(), at the start of every backward and after refresh_packed():
+  /// kept across recordings and re-checked against the parameter's values (a 64-bit checksum of
+  /// their bits, one pass) after clear(), at the start of every backward and after refresh_packed():
   /// values changed in between (an optimizer step) are repacked, never used stale.
   const blas::PackedB* packed_param(int32_t id, bool transposed);
   /// Parameters may have changed since their packing was last checked: packed_param() checks again
@@ -319,7 +319,7 @@ class Tape {
     bool transposed = false;
     uint64_t epoch = 0;  // pack_epoch_ when last checked against source
     int mode = -1, threads = 0;  // blas::mode() and blas::threads() it was packed under
-    std::vector<T> copy;  // source's values when packed
+    uint64_t checksum = 0;  // of source's values when packed (tape.cpp: values_checksum)
     std::unique_ptr<blas::PackedB> packed;
   };
   std::vector<PackedEntry> packed_;  ///< packed parameters, kept across recordings (packed_param)
