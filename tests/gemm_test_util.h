@@ -12,6 +12,16 @@
 
 namespace reel::testing {
 
+// Restores the GEMM mode and thread count a test changed.
+struct BlasState {
+  blas::Mode mode = blas::mode();
+  int threads = blas::threads();
+  ~BlasState() {
+    blas::set_mode(mode);
+    blas::set_threads(threads);
+  }
+};
+
 struct Gemm {
   bool ta, tb;
   int64_t m, n, k, lda, ldb, ldc;

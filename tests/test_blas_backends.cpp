@@ -28,15 +28,6 @@ using namespace reel::testing;
 
 namespace {
 
-// Restores the mode and thread count a test changed.
-struct BlasState {
-  blas::Mode mode = blas::mode();
-  int threads = blas::threads();
-  ~BlasState() {
-    blas::set_mode(mode);
-    blas::set_threads(threads);
-  }
-};
 
 struct Shape3 {
   int64_t m, n, k;

@@ -19,14 +19,6 @@ using namespace reel::testing;
 
 namespace {
 
-struct BlasState {
-  blas::Mode mode = blas::mode();
-  int threads = blas::threads();
-  ~BlasState() {
-    blas::set_mode(mode);
-    blas::set_threads(threads);
-  }
-};
 
 std::vector<float> run_packed(const Gemm& g, const blas::PackedB& p, bool nan_c = false) {
   std::vector<float> c = g.c0;
