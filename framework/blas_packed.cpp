@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -29,15 +28,19 @@ constexpr int64_t kBlockColumns = 64;  // column blocks of a split op(B): oneDNN
 #if REEL_WITH_ONEDNN
 namespace {
 
-// One primitive for (m, n, k, beta, lda, ldc) and the memory objects its parts execute with (one
-// set per part index: a part runs on one thread at a time).
+// One primitive for (m, n, k, beta, lda, ldc, slot) and the memory objects it executes with.
+// `slot` is the part of a split call that runs it: oneDNN 2.6 (built without concurrent
+// execution) must never run one primitive on two threads at once (its scratchpad is the
+// primitive's own), so every part has primitives of its own, and parts never run concurrently
+// with themselves (the pool runs each part once). The cache is per calling thread: two threads
+// with their own tapes never share a primitive either.
 struct Product {
   dnnl::matmul prim;
-  dnnl::memory::desc src_desc, weights, dst_desc;
-  std::vector<dnnl::memory> src, dst;
+  dnnl::memory::desc weights;
+  dnnl::memory src, dst;
   bool jit = false;
 };
-using ProductKey = std::tuple<int64_t, int64_t, int64_t, float, int64_t, int64_t>;
+using ProductKey = std::tuple<int64_t, int64_t, int64_t, float, int64_t, int64_t, int>;
 
 dnnl::engine& engine() {
   static dnnl::engine e(dnnl::engine::kind::cpu, 0);
@@ -48,24 +51,27 @@ dnnl::stream& thread_stream() {
   return s;
 }
 
-std::mutex products_mu;
+// Node-based: a Product's address stays valid while entries are added. Emptied only at the
+// start of a call (begin_call), never while a call holds pointers into it.
 std::map<ProductKey, Product>& products() {
-  static auto* m = new std::map<ProductKey, Product>;  // never destroyed: no static-destruction order issue
-  return *m;
+  thread_local std::map<ProductKey, Product> m;
+  return m;
+}
+void begin_call() {
+  if (products().size() >= 512) products().clear();  // bounded: batch sizes of packed sequences vary
 }
 
 // A (m, k) with row stride lda times packed weights (k, n) into C (m, n) with row stride ldc.
-Product& product(int64_t m, int64_t n, int64_t k, float beta, int64_t lda, int64_t ldc, int parts) {
-  std::lock_guard<std::mutex> g(products_mu);
+Product& product(int64_t m, int64_t n, int64_t k, float beta, int64_t lda, int64_t ldc, int slot) {
   auto& cache = products();
-  const ProductKey key{m, n, k, beta, lda, ldc};
+  const ProductKey key{m, n, k, beta, lda, ldc, slot};
   auto it = cache.find(key);
   if (it == cache.end()) {
-    if (cache.size() >= 512) cache.clear();  // bounded: batch sizes of packed sequences vary
+    detail::OmpOneThread one;  // oneDNN reads the thread count when it creates the primitive
     using dt = dnnl::memory::data_type;
     Product p;
-    p.src_desc = dnnl::memory::desc({m, k}, dt::f32, dnnl::memory::dims{lda, 1});
-    p.dst_desc = dnnl::memory::desc({m, n}, dt::f32, dnnl::memory::dims{ldc, 1});
+    const dnnl::memory::desc src({m, k}, dt::f32, dnnl::memory::dims{lda, 1});
+    const dnnl::memory::desc dst({m, n}, dt::f32, dnnl::memory::dims{ldc, 1});
     const dnnl::memory::desc w({k, n}, dt::f32, dnnl::memory::format_tag::any);
     dnnl::primitive_attr attr;
     if (beta != 0.0f) {
@@ -73,18 +79,15 @@ Product& product(int64_t m, int64_t n, int64_t k, float beta, int64_t lda, int64
       po.append_sum(beta);
       attr.set_post_ops(po);
     }
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p.src_desc, w, p.dst_desc), attr, engine());
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, w, dst), attr, engine());
     p.jit = std::string(pd.impl_info_str()).rfind("brg", 0) == 0;
     p.weights = pd.weights_desc();
     p.prim = dnnl::matmul(pd);
+    p.src = dnnl::memory(src, engine(), static_cast<void*>(DNNL_MEMORY_NONE));
+    p.dst = dnnl::memory(dst, engine(), static_cast<void*>(DNNL_MEMORY_NONE));
     it = cache.emplace(key, std::move(p)).first;
   }
-  Product& p = it->second;
-  while (static_cast<int>(p.src.size()) < parts) {
-    p.src.emplace_back(p.src_desc, engine(), static_cast<void*>(DNNL_MEMORY_NONE));
-    p.dst.emplace_back(p.dst_desc, engine(), static_cast<void*>(DNNL_MEMORY_NONE));
-  }
-  return p;
+  return it->second;
 }
 
 constexpr int kMaxBlocks = 16;
@@ -104,8 +107,8 @@ void run_part(const PackedCall& pc, int part) {
   detail::OmpOneThread one;
   for (int i = part * pc.nblocks / pc.parts; i < (part + 1) * pc.nblocks / pc.parts; ++i) {
     Product& p = *pc.prods[i];
-    dnnl::memory& src = p.src[static_cast<size_t>(part)];
-    dnnl::memory& dst = p.dst[static_cast<size_t>(part)];
+    dnnl::memory& src = p.src;
+    dnnl::memory& dst = p.dst;
     src.set_data_handle(const_cast<float*>(pc.a));
     dst.set_data_handle(pc.c + (*pc.cols)[static_cast<size_t>(i)]);
     const dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, src.get()},
@@ -141,6 +144,7 @@ void PackedB::pack(bool trans_b, int64_t k, int64_t n, const float* b, int64_t l
   s.trans = trans_b, s.k = k, s.n = n, s.ldb = ldb, s.source = b, s.threads = threads;
   s.packed = backend_for(false, trans_b, 32, n, k) == Backend::onednn && std::min(n, k) > kNarrow;
   if (!s.packed) return;
+  detail::OmpOneThread one;  // oneDNN reads the thread count when it creates primitives and reorders
   if (!same_layout) {
     s.cols.assign(1, 0);
     const int64_t grains = (n + kBlockColumns - 1) / kBlockColumns;
@@ -150,7 +154,8 @@ void PackedB::pack(bool trans_b, int64_t k, int64_t n, const float* b, int64_t l
     s.descs.clear();
     for (size_t i = 0; i + 1 < s.cols.size(); ++i) {
       const int64_t w = s.cols[i + 1] - s.cols[i];
-      Product& p = product(32, w, k, 1.0f, k, w, 1);  // the layout is the same for every M (checked per product)
+      begin_call();
+      Product& p = product(32, w, k, 1.0f, k, w, 0);  // the layout is the same for every M (checked per product)
       if (!p.jit) {
         s.packed = false;
         s.blocks.clear();
@@ -160,7 +165,6 @@ void PackedB::pack(bool trans_b, int64_t k, int64_t n, const float* b, int64_t l
       s.blocks.emplace_back(p.weights, engine());
     }
   }
-  detail::OmpOneThread one;
   for (size_t i = 0; i + 1 < s.cols.size(); ++i) {
     const int64_t j0 = s.cols[i], w = s.cols[i + 1] - j0;
     // op(B)'s columns j0..j0+w as a (k, w) view: rows of B (not transposed) or B's rows j0.. read as columns
@@ -187,17 +191,19 @@ void gemm_packed(int64_t m, const float* a, int64_t lda, const PackedB& b, float
   pc.a = a, pc.c = c, pc.cols = &s.cols, pc.blocks = &s.blocks, pc.m = m, pc.n = s.n, pc.k = s.k;
   pc.nblocks = static_cast<int>(s.blocks.size());
   pc.parts = std::min(pc.nblocks, detail::onednn_parts(m, s.n, s.k, s.threads));
-  // Block i computes C's columns cols[i]..cols[i+1]; with fewer parts than blocks a part runs
-  // several, in order. The blocks (not the parts) fix the result.
-  for (int i = 0; i < pc.nblocks; ++i) {
-    Product& p = product(m, s.cols[static_cast<size_t>(i) + 1] - s.cols[static_cast<size_t>(i)], s.k, beta, lda, ldc,
-                         pc.parts);
-    if (!p.jit || p.weights != s.descs[static_cast<size_t>(i)]) {  // another layout for this M: plain GEMM
-      gemm(false, s.trans, m, s.n, s.k, 1.0f, a, lda, s.source, s.ldb, beta, c, ldc);
-      return;
+  // Block i computes C's columns cols[i]..cols[i+1]; part q runs blocks q·nb/parts .. (q+1)·nb/parts
+  // in order, each on a primitive of part q's own. The blocks (not the parts) fix the result.
+  begin_call();
+  for (int q = 0; q < pc.parts; ++q)
+    for (int i = q * pc.nblocks / pc.parts; i < (q + 1) * pc.nblocks / pc.parts; ++i) {
+      const size_t bi = static_cast<size_t>(i);
+      Product& p = product(m, s.cols[bi + 1] - s.cols[bi], s.k, beta, lda, ldc, q);
+      if (!p.jit || p.weights != s.descs[bi]) {  // another layout for this M: plain GEMM
+        gemm(false, s.trans, m, s.n, s.k, 1.0f, a, lda, s.source, s.ldb, beta, c, ldc);
+        return;
+      }
+      pc.prods[i] = &p;
     }
-    pc.prods[i] = &p;
-  }
   const PackedCall* call = &pc;
   detail::onednn_run_parts(pc.parts, s.threads, [call](int part) { run_part(*call, part); });
 }

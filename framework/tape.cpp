@@ -273,14 +273,16 @@ const T* Tape<T>::transposed_param(int32_t id) {
 
 namespace {
 // A position-weighted checksum of a parameter's bits (Σ w_i, and Σ of the 32-bit products
-// w_i·(2i+1), both in 64 bits): what tells a packed copy from values changed since (an optimizer
-// step changes every value), without keeping a second copy of the weights. One pass, 32-bit
-// multiplies so that it vectorises on AVX2 and AVX-512F.
+// mix(w_i)·(2i+1), both in 64 bits; mix spreads the high bits down so that sign flips do not
+// cancel): what tells a packed copy from values changed since (an optimizer step changes every
+// value), without keeping a second copy of the weights. One pass, 32-bit multiplies so that it
+// vectorises on AVX2 and AVX-512F.
 __attribute__((target_clones("avx512f", "avx2", "default"))) uint64_t checksum_words(const uint32_t* w, size_t n) {
   uint64_t s1 = 0, s2 = 0;
   for (size_t i = 0; i < n; ++i) {
     s1 += w[i];
-    s2 += static_cast<uint32_t>(w[i] * static_cast<uint32_t>(2 * i + 1));
+    const uint32_t m = (w[i] ^ (w[i] >> 15)) * 0x2C1B3C6Du;
+    s2 += static_cast<uint32_t>((m ^ (m >> 12)) * static_cast<uint32_t>(2 * i + 1));
   }
   return s1 ^ (s2 * 0x9E3779B97F4A7C15ull);
 }
@@ -310,11 +312,13 @@ const blas::PackedB* Tape<T>::packed_param(int32_t id, bool transposed) {
       e->transposed = transposed;
       e->packed = std::make_unique<blas::PackedB>();
     }
-    if (e->epoch != pack_epoch_) {
+    // Within an epoch the values are taken as unchanged; the layout (shape, mode, threads) is
+    // checked on every call.
+    const bool layout = e->packed->holds(transposed, k, cols, n.value, c) &&
+                        e->mode == static_cast<int>(blas::mode()) && e->threads == blas::threads();
+    if (e->epoch != pack_epoch_ || !layout) {
       const size_t elems = static_cast<size_t>(r * c);
-      const bool same = e->packed->holds(transposed, k, cols, n.value, c) && e->mode == static_cast<int>(blas::mode()) &&
-                        e->threads == blas::threads() && e->packed->packed() &&
-                        e->checksum == values_checksum(n.value, elems);
+      const bool same = layout && e->packed->packed() && e->checksum == values_checksum(n.value, elems);
       if (!same) {
         e->packed->pack(transposed, k, cols, n.value, c);
         e->checksum = e->packed->packed() ? values_checksum(n.value, elems) : 0;

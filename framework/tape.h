@@ -277,7 +277,10 @@ class Tape {
   /// not apply (the product then runs as a plain blas::gemm on the value). The packed copy is
   /// kept across recordings and re-checked against the parameter's values (a 64-bit checksum of
   /// their bits, one pass) after clear(), at the start of every backward and after refresh_packed():
-  /// values changed in between (an optimizer step) are repacked, never used stale.
+  /// values changed in between (an optimizer step) are repacked, never used stale. Within one
+  /// recording between those points the values are taken as fixed: a program that changes a
+  /// parameter's values in the middle of a recording (between two fused steps of one unroll,
+  /// or between RunnerSteps::step calls) must call refresh_packed() first.
   const blas::PackedB* packed_param(int32_t id, bool transposed);
   /// Parameters may have changed since their packing was last checked: packed_param() checks again
   /// before its next use. The sequence runner calls it at the start of every unroll.

@@ -3,6 +3,7 @@
 // threads and under every mode; the result is bitwise the same run to run; beta = 0 never reads C.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -133,4 +134,26 @@ TEST_CASE("changed weights are never used stale: a tape that is not cleared repa
     CHECK(changed == lstm_final(rnn, fresh));
     CHECK(changed != first);
   }
+}
+
+TEST_CASE("gemm_packed over more batch sizes than its primitive cache holds, at 2 threads", "[blas][packed]") {
+  BlasState restore;
+  blas::set_mode(blas::Mode::automatic);
+  blas::set_threads(2);
+  Rng rng(33);
+  // Split in two column blocks (a primitive of each part's own: 2 cache entries per batch size);
+  // 300 batch sizes overfill the per-thread cache of 512 entries, emptied only between calls.
+  // Row i of C depends on row i of A alone: one reference serves every batch size.
+  const Gemm big = make_gemm(rng, false, false, 300, 1024, 64, 0, 1.0f, 1.0f);
+  const Reference ref = reference(big);
+  blas::PackedB p;
+  p.pack(false, 64, 1024, big.b.data(), big.ldb);
+  double worst = 0;
+  for (int64_t m = 1; m <= 300; ++m) {
+    Gemm g = big;
+    g.m = m;
+    g.c0.resize(static_cast<size_t>(m * g.ldc));
+    worst = std::max(worst, worst_error(g, ref, run_packed(g, p), g.c0));
+  }
+  CHECK(worst < 1e-6);
 }

@@ -50,7 +50,11 @@ inline float exp_value(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  // n as an integer from t's low mantissa bits, in unsigned arithmetic (no undefined behaviour
+  // for NaN, whose scale is then garbage and whose result stays NaN through p).
+  uint32_t tbits;
+  std::memcpy(&tbits, &t, sizeof tbits);
+  const uint32_t bits = (tbits - 0x4B400000u + 127u) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;
