@@ -128,6 +128,7 @@ struct PackedB::Impl {
   int64_t k = 0, n = 0, ldb = 0;
   const float* source = nullptr;
   int threads = 1;
+  Mode mode = Mode::automatic;  // blas::mode() at pack time
   bool packed = false;
   std::vector<int64_t> cols;           // block boundaries of op(B)'s columns: blocks + 1 entries
   std::vector<dnnl::memory> blocks;    // the packed blocks (oneDNN's layout), one per column block
@@ -141,7 +142,7 @@ void PackedB::pack(bool trans_b, int64_t k, int64_t n, const float* b, int64_t l
   Impl& s = *impl_;
   const int threads = blas::threads();
   const bool same_layout = s.k == k && s.n == n && s.trans == trans_b && s.threads == threads && !s.blocks.empty();
-  s.trans = trans_b, s.k = k, s.n = n, s.ldb = ldb, s.source = b, s.threads = threads;
+  s.trans = trans_b, s.k = k, s.n = n, s.ldb = ldb, s.source = b, s.threads = threads, s.mode = mode();
   s.packed = backend_for(false, trans_b, 32, n, k) == Backend::onednn && std::min(n, k) > kNarrow;
   if (!s.packed) return;
   detail::OmpOneThread one;  // oneDNN reads the thread count when it creates primitives and reorders
@@ -214,11 +215,13 @@ struct PackedB::Impl {
   bool trans = false;
   int64_t k = 0, n = 0, ldb = 0;
   const float* source = nullptr;
+  int threads = 1;
+  Mode mode = Mode::automatic;
 };
 
 void PackedB::pack(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb) {
   if (!impl_) impl_ = std::make_unique<Impl>();
-  *impl_ = Impl{trans_b, k, n, ldb, b};
+  *impl_ = Impl{trans_b, k, n, ldb, b, blas::threads(), mode()};
 }
 bool PackedB::packed() const { return false; }
 void gemm_packed(int64_t m, const float* a, int64_t lda, const PackedB& b, float beta, float* c, int64_t ldc) {
@@ -232,7 +235,8 @@ void gemm_packed(int64_t m, const float* a, int64_t lda, const PackedB& b, float
 PackedB::PackedB() = default;
 PackedB::~PackedB() = default;
 bool PackedB::holds(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb) const {
-  return impl_ && impl_->source == b && impl_->k == k && impl_->n == n && impl_->trans == trans_b && impl_->ldb == ldb;
+  return impl_ && impl_->source == b && impl_->k == k && impl_->n == n && impl_->trans == trans_b && impl_->ldb == ldb &&
+         impl_->threads == blas::threads() && impl_->mode == mode();
 }
 int64_t PackedB::k() const { return impl_ ? impl_->k : 0; }
 int64_t PackedB::n() const { return impl_ ? impl_->n : 0; }

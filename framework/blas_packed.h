@@ -28,7 +28,8 @@ class PackedB {
   /// The storage is reused when the shape and thread count are unchanged. The handle refers to b
   /// (the fallback reads it): b must outlive the products, unchanged.
   void pack(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb);
-  /// Whether pack() has been called and its source still is (b, shape, trans_b).
+  /// Whether pack() has been called for this source (b, shape, trans_b) under the mode and thread
+  /// count in force now (a packing made under others is not the one they would make).
   bool holds(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb) const;
   bool packed() const;  ///< true when products run on the packed copy (oneDNN), false on B itself
   int64_t k() const;    ///< op(B)'s rows (0 before pack())

@@ -321,7 +321,6 @@ class Tape {
     const T* source = nullptr;
     bool transposed = false;
     uint64_t epoch = 0;  // pack_epoch_ when last checked against source
-    int mode = -1, threads = 0;  // blas::mode() and blas::threads() it was packed under
     uint64_t checksum = 0;  // of source's values when packed (tape.cpp: values_checksum)
     std::unique_ptr<blas::PackedB> packed;
   };
