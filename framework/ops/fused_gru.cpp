@@ -30,7 +30,7 @@ struct GruStep {
   // mm = h_prev·W, m = mm + b (neither keeps a value: m's rows live in the buffer).
   Var<T> product(const Var<T>& h_prev, const Var<T>& W, const Var<T>& b) {
     const T* pb = b.data();
-    for (int64_t i = 0; i < B; ++i) std::memcpy(m + i * G, pb, static_cast<size_t>(G) * sizeof(T));
+    detail::fill_rows(m, B, pb, G);
     detail::recurrent_gemm(tape, h_prev, W, m);  // beta = 1
     Var<T> mm = detail::record_recurrent_product(tape, h_prev, W, false);
     Var<T> mb = tape.make_unmaterialized(Shape{B, G}, OpKind::BiasAdd);
